@@ -1,0 +1,73 @@
+"""Hidden-layer activations.
+
+Each activation is applied in place to the pre-activation ``z`` and
+differentiated from its *output* ``a`` (so ``z`` need not be kept). The
+backward step multiplies the incoming ``delta`` by ``f'(z)`` and may overwrite
+``a``: backprop has already used ``a`` for the weight gradient by then, and
+reusing its memory avoids any temporary array.
+"""
+
+
+class Identity:
+    name = "identity"
+
+    def __init__(self, backend):
+        pass
+
+    def forward(self, z):
+        pass
+
+    def backward(self, a, delta):
+        pass
+
+
+class Logistic:
+    name = "logistic"
+
+    def __init__(self, backend):
+        self._expit = backend.expit
+
+    def forward(self, z):
+        self._expit(z, out=z)
+
+    def backward(self, a, delta):
+        # f'(z) = a (1 - a)
+        delta *= a
+        a *= -1
+        a += 1
+        delta *= a
+
+
+class Tanh:
+    name = "tanh"
+
+    def __init__(self, backend):
+        self._xp = backend.xp
+
+    def forward(self, z):
+        self._xp.tanh(z, out=z)
+
+    def backward(self, a, delta):
+        # f'(z) = 1 - a^2
+        self._xp.square(a, out=a)
+        a *= -1
+        a += 1
+        delta *= a
+
+
+class Relu:
+    name = "relu"
+
+    def __init__(self, backend):
+        self._xp = backend.xp
+
+    def forward(self, z):
+        self._xp.maximum(z, 0, out=z)
+
+    def backward(self, a, delta):
+        # f'(z) = 1 where a > 0 else 0; a >= 0 so sign(a) is exactly that mask.
+        self._xp.sign(a, out=a)
+        delta *= a
+
+
+ACTIVATIONS = {cls.name: cls for cls in (Identity, Logistic, Tanh, Relu)}

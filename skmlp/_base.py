@@ -1,0 +1,281 @@
+"""The estimator shared by the classifier and the regressor: parameters,
+validation, ``fit`` / ``partial_fit`` and the fitted state."""
+
+import warnings
+from abc import ABCMeta, abstractmethod
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._backend import BACKENDS, get_backend
+from ._network import Network
+from ._optimizers import OPTIMIZERS
+from ._schedules import SCHEDULES, LearningRateSchedule
+from ._training import EpochSettings, Trainer
+
+
+class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
+    """Base class of :class:`MLPClassifierScratch` and :class:`MLPRegressorScratch`.
+
+    Subclasses set how targets are encoded (``_encode_targets``), which output
+    layer the network ends with (``_output_layer``) and how a validation set is
+    scored (``_validation_scorer``).
+    """
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
+        "solver": [StrOptions(set(OPTIMIZERS))],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions(set(SCHEDULES))],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
+        "rho": [Interval(Real, 0, 1, closed="left")],
+        "step_size": [Interval(Integral, 1, None, closed="left")],
+        "gamma": [Interval(Real, 0, None, closed="neither")],
+        "backend": [StrOptions(set(BACKENDS))],
+    }
+
+    @abstractmethod
+    def _encode_targets(self, y, incremental):
+        """Return ``y`` as the 2-D array the network trains on (setting
+        ``classes_`` for a classifier)."""
+
+    @abstractmethod
+    def _output_layer(self):
+        """Name of the output activation/loss pair (see ``_losses.OUTPUTS``)."""
+
+    @abstractmethod
+    def _validation_scorer(self, y_val):
+        """Return ``score(output) -> float`` for the validation rows."""
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X, y):
+        """Fit the model to data matrix X and target(s) y.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The target values (class labels in classification, real numbers
+            in regression).
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        self._validate_params()
+        return self._fit(X, y, incremental=False)
+
+    def _partial_fit(self, X, y):
+        self._validate_params()
+        if self.early_stopping:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True: there is no "
+                "held-out set across calls. Use fit, or set early_stopping=False."
+            )
+        return self._fit(X, y, incremental=True)
+
+    def _hidden_layer_sizes(self):
+        sizes = self.hidden_layer_sizes
+        sizes = list(sizes) if np.iterable(sizes) else [sizes]
+        if not all(isinstance(s, Integral) and s > 0 for s in sizes):
+            raise ValueError(
+                f"hidden_layer_sizes must be positive integers, got {sizes}."
+            )
+        return [int(s) for s in sizes]
+
+    def _fit(self, X, y, incremental):
+        hidden_sizes = self._hidden_layer_sizes()
+        first_pass = not hasattr(self, "coefs_") or (
+            not self.warm_start and not incremental
+        )
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            multi_output=True,
+            dtype=(np.float64, np.float32),
+            reset=first_pass,
+        )
+        Y = self._encode_targets(y, incremental).astype(X.dtype, copy=False)
+        backend = get_backend(self.backend)
+        layer_units = [X.shape[1], *hidden_sizes, Y.shape[1]]
+        network = Network(
+            layer_units, self.activation, self._output_layer(), backend, X.dtype
+        )
+
+        if first_pass or not incremental:
+            # A fresh stream per fit; partial_fit keeps drawing from the last one.
+            self._random_state = check_random_state(self.random_state)
+        if first_pass:
+            network.initialize(self._random_state)
+            self._trainer = Trainer(self._new_optimizer(), self.learning_rate_init)
+            self.n_outputs_ = Y.shape[1]
+            self.n_layers_ = len(layer_units)
+            self.out_activation_ = network.output.name
+        else:
+            network.set_layers(self.coefs_, self.intercepts_)
+            self._update_optimizer()
+
+        rows, validation_score = None, None
+        if self.early_stopping:
+            rows, validation_score = self._validation_split(X, y, Y)
+
+        n_samples = X.shape[0] if rows is None else len(rows)
+        batch_size = self._batch_size(n_samples)
+        settings = EpochSettings(
+            batch_size=batch_size,
+            max_epochs=1 if incremental else self.max_iter,
+            shuffle=self.shuffle,
+            alpha=self.alpha,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            verbose=bool(self.verbose),
+        )
+        schedule = LearningRateSchedule(
+            self.learning_rate,
+            self.learning_rate_init,
+            self.power_t,
+            self.step_size,
+            self.gamma,
+        )
+        self.n_iter_, stopped = self._trainer.run(
+            network,
+            backend.to_device(X),
+            backend.to_device(Y),
+            settings,
+            schedule,
+            self._random_state,
+            rows=rows,
+            validation_score=validation_score,
+        )
+        self.coefs_, self.intercepts_ = network.host_layers()
+        self._trainer.optimizer.to_host(backend)
+        self._set_history()
+
+        if not all(np.isfinite(p).all() for p in self.coefs_ + self.intercepts_):
+            raise ValueError(
+                "Solver produced non-finite parameter weights. The input data may"
+                " contain large values and need to be preprocessed."
+            )
+        if not incremental and not stopped:
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
+                "reached and the optimization hasn't converged yet.",
+                ConvergenceWarning,
+            )
+        return self
+
+    def _batch_size(self, n_samples):
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        if self.batch_size > n_samples:
+            warnings.warn(
+                f"Got batch_size={self.batch_size} larger than the {n_samples} "
+                "training samples; using all of them in each batch."
+            )
+        return min(self.batch_size, n_samples)
+
+    def _validation_split(self, X, y, Y):
+        """Rows to train on, and the scorer of the held-out rows."""
+        n_samples = X.shape[0]
+        n_validation = int(np.ceil(self.validation_fraction * n_samples))
+        if n_validation < 2 or n_samples - n_validation < 1:
+            raise ValueError(
+                f"The validation set is too small ({n_validation} of {n_samples} "
+                "samples). Increase 'validation_fraction' or the size of your "
+                "dataset, or set early_stopping=False."
+            )
+        stratify = Y if self._stratify_validation() else None
+        train_rows, val_rows = train_test_split(
+            np.arange(n_samples),
+            random_state=self._random_state,
+            test_size=self.validation_fraction,
+            stratify=stratify,
+        )
+        score = self._validation_scorer(y[val_rows])
+        backend = get_backend(self.backend)
+        X_val = backend.to_device(X[val_rows])
+
+        def validation_score(network):
+            return score(backend.to_host(network.predict(X_val)))
+
+        return train_rows, validation_score
+
+    def _stratify_validation(self):
+        return False
+
+    # ----------------------------------------------------- optimizer state
+    def _new_optimizer(self):
+        if self.solver == "sgd":
+            return OPTIMIZERS["sgd"](self.momentum, self.nesterovs_momentum)
+        if self.solver == "adam":
+            return OPTIMIZERS["adam"](self.beta_1, self.beta_2, self.epsilon)
+        return OPTIMIZERS["rmsprop"](self.rho, self.epsilon)
+
+    def _update_optimizer(self):
+        """Keep the optimizer state across warm_start / partial_fit; take the
+        current hyper-parameters. A changed solver starts a fresh optimizer."""
+        fresh = self._new_optimizer()
+        kept = self._trainer.optimizer
+        if type(kept) is not type(fresh):
+            self._trainer.optimizer = fresh
+            return
+        for name, value in vars(fresh).items():
+            if name not in kept.state_names and name != "t":
+                setattr(kept, name, value)
+
+    def _set_history(self):
+        trainer = self._trainer
+        self.t_ = trainer.samples_seen
+        self.loss_curve_ = trainer.loss_curve
+        self.loss_ = trainer.loss_curve[-1]
+        if self.early_stopping:
+            self.best_loss_ = None
+            self.validation_scores_ = trainer.validation_scores
+            self.best_validation_score_ = trainer.best_validation_score
+        else:
+            self.best_loss_ = trainer.best_loss
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+
+    # -------------------------------------------------------------- predict
+    def _forward(self, X):
+        """Output layer values for ``X`` from the current ``coefs_`` and
+        ``intercepts_`` (which may have been replaced by the user)."""
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
+        backend = get_backend(self.backend)
+        dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
+        units = [self.n_features_in_, *(c.shape[1] for c in self.coefs_)]
+        network = Network(units, self.activation, self.out_activation_, backend, dtype)
+        network.set_layers(self.coefs_, self.intercepts_)
+        return backend.to_host(network.predict(backend.to_device(X, dtype)))

@@ -1,0 +1,242 @@
+"""MLPClassifierScratch: target encoding, predict and predict_proba."""
+
+import numpy as np
+from sklearn.base import ClassifierMixin
+from sklearn.metrics import accuracy_score
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils.multiclass import (
+    _check_partial_fit_first_call,
+    check_classification_targets,
+    type_of_target,
+    unique_labels,
+)
+from sklearn.utils.validation import column_or_1d
+
+from . import _docs
+from ._base import BaseMLPScratch
+
+
+class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
+    __doc__ = f"""Multilayer perceptron classifier, a drop-in for
+    :class:`sklearn.neural_network.MLPClassifier`.
+
+    Minimises the log-loss (softmax for several classes, independent sigmoids
+    for two classes or multilabel targets) with a stochastic optimizer, on a
+    backpropagation core written for NumPy.
+
+    Parameters
+    ----------
+{_docs.PARAMETERS}
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels, in the order of ``predict_proba``'s columns.
+
+{_docs.ATTRIBUTES}
+    See Also
+    --------
+    MLPRegressorScratch : The regressor on the same core.
+    sklearn.neural_network.MLPClassifier : scikit-learn's original.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.model_selection import train_test_split
+    >>> from skmlp import MLPClassifierScratch
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X_train, X_test, y_train, y_test = train_test_split(
+    ...     X, y, stratify=y, random_state=0)
+    >>> clf = MLPClassifierScratch(max_iter=1000, random_state=0)
+    >>> clf.fit(X_train, y_train).score(X_test, y_test) > 0.9
+    True
+    >>> clf.predict_proba(X_test[:1]).round(2).shape
+    (1, 3)
+    """
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        rho=0.9,
+        step_size=10,
+        gamma=0.1,
+        backend="numpy",
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.rho = rho
+        self.step_size = step_size
+        self.gamma = gamma
+        self.backend = backend
+
+    def partial_fit(self, X, y, classes=None):
+        """Update the model with one epoch over the given data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            The target labels.
+
+        classes : array-like of shape (n_classes,), default=None
+            Every class that will ever appear, required on the first call
+            (``np.unique(y_all)``); ``y`` need not contain all of them.
+            Ignored afterwards and for multilabel targets.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        if _check_partial_fit_first_call(self, classes):
+            self._label_binarizer = LabelBinarizer()
+            if type_of_target(y).startswith("multilabel"):
+                self._label_binarizer.fit(y)
+            else:
+                self._label_binarizer.fit(classes)
+        return self._partial_fit(X, y)
+
+    def _encode_targets(self, y, incremental):
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        if not hasattr(self, "classes_") or not (self.warm_start or incremental):
+            self._label_binarizer = LabelBinarizer().fit(y)
+            self.classes_ = self._label_binarizer.classes_
+        else:
+            classes = unique_labels(y)
+            if self.warm_start and not incremental:
+                if set(classes) != set(self.classes_):
+                    raise ValueError(
+                        "warm_start can only be used where `y` has the same classes "
+                        f"as in the previous call to fit. Previously got "
+                        f"{self.classes_}, `y` has {classes}. Set warm_start=False "
+                        "to train a new model."
+                    )
+            unknown = np.setdiff1d(classes, self.classes_)
+            if len(unknown):
+                raise ValueError(
+                    f"`y` has classes {unknown} not in `self.classes_` "
+                    f"{self.classes_}. Pass every class to the first partial_fit "
+                    "call with `classes=`, or refit."
+                )
+        return self._label_binarizer.transform(y)
+
+    def _output_layer(self):
+        if self._label_binarizer.y_type_ == "multiclass":
+            return "softmax"
+        return "logistic"
+
+    def _stratify_validation(self):
+        return self._label_binarizer.y_type_ != "multilabel-indicator"
+
+    def _validation_scorer(self, y_val):
+        def score(output):
+            if not np.isfinite(output).all():
+                return np.nan
+            return accuracy_score(y_val, self._labels(output))
+
+        return score
+
+    def _labels(self, output):
+        if output.shape[1] == 1:
+            output = output.ravel()
+        return self._label_binarizer.inverse_transform(output)
+
+    def predict(self, X):
+        """Predict the class labels of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_labels)
+            The predicted classes.
+        """
+        return self._labels(self._forward(X))
+
+    def predict_proba(self, X):
+        """Probability of each class for the rows of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``. Binary problems get two columns;
+            multilabel problems one probability per label.
+        """
+        proba = self._forward(X)
+        if proba.shape[1] == 1 and self._label_binarizer.y_type_ == "binary":
+            return np.hstack([1 - proba, proba])
+        return proba
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            ``log(predict_proba(X))``.
+        """
+        proba = self.predict_proba(X)
+        return np.log(proba, out=proba)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags

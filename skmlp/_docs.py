@@ -1,0 +1,152 @@
+"""Parameter documentation shared by both estimators' docstrings."""
+
+PARAMETERS = """\
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+        The ith element is the number of neurons in the ith hidden layer.
+
+    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
+        Activation function of the hidden layers.
+
+    solver : {'sgd', 'adam', 'rmsprop'}, default='adam'
+        Stochastic optimizer of the weights.
+
+        - 'sgd': stochastic gradient descent with ``momentum`` (Nesterov's
+          when ``nesterovs_momentum``).
+        - 'adam': Kingma and Ba's Adam with ``beta_1``, ``beta_2``, ``epsilon``.
+        - 'rmsprop': RMSprop (PyTorch's form) with ``rho`` and ``epsilon``.
+          Not in scikit-learn.
+
+    alpha : float, default=0.0001
+        Strength of the L2 penalty, divided by the batch size as in
+        scikit-learn: each batch's loss gets ``alpha / (2 n) * ||W||^2``.
+
+    batch_size : int or 'auto', default='auto'
+        Size of the mini-batches; 'auto' means ``min(200, n_samples)``.
+
+    learning_rate : {'constant', 'invscaling', 'adaptive', 'step'}, default='constant'
+        Learning-rate schedule, applied at the end of every epoch and, unlike
+        scikit-learn (where it only affects 'sgd'), for every solver.
+
+        - 'constant': ``learning_rate_init`` throughout.
+        - 'invscaling': ``learning_rate_init / (t + 1) ** power_t``, ``t`` the
+          number of samples seen.
+        - 'adaptive': when the stop rule fires (``n_iter_no_change`` epochs
+          without a ``tol`` improvement), divide the rate by 5 and continue
+          instead of stopping, until it is below 1e-6.
+        - 'step': multiply the rate by ``gamma`` every ``step_size`` epochs
+          (PyTorch's ``StepLR``). Not in scikit-learn.
+
+    learning_rate_init : float, default=0.001
+        The initial learning rate.
+
+    power_t : float, default=0.5
+        Exponent of the 'invscaling' schedule.
+
+    max_iter : int, default=200
+        Maximum number of epochs of one call to ``fit``.
+
+    shuffle : bool, default=True
+        Whether to shuffle the samples at every epoch.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights, the validation split and the shuffling.
+        Pass an int for reproducible results. ``partial_fit`` keeps drawing
+        from one stream rather than re-seeding at every call.
+
+    tol : float, default=1e-4
+        Improvement of the training loss (or validation score with
+        ``early_stopping``) under which an epoch counts as no improvement.
+
+    verbose : bool, default=False
+        Print the loss of every epoch.
+
+    warm_start : bool, default=False
+        Continue from the current weights at the next ``fit``. Unlike
+        scikit-learn, the optimizer state (momentum, Adam's moments, the
+        learning rate) is kept too.
+
+    momentum : float, default=0.9
+        Momentum of 'sgd', in [0, 1].
+
+    nesterovs_momentum : bool, default=True
+        Use Nesterov's momentum with 'sgd'.
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data (stratified for
+        classification), stop when its score (accuracy / R^2) has not improved
+        by ``tol`` for ``n_iter_no_change`` epochs, and keep the best weights.
+
+    validation_fraction : float, default=0.1
+        Share of the training data held out for early stopping.
+
+    beta_1 : float, default=0.9
+        Decay of Adam's first-moment estimate, in [0, 1).
+
+    beta_2 : float, default=0.999
+        Decay of Adam's second-moment estimate, in [0, 1).
+
+    epsilon : float, default=1e-8
+        Numerical-stability term of Adam and RMSprop.
+
+    n_iter_no_change : int, default=10
+        Epochs without a ``tol`` improvement before the stop rule fires.
+
+    rho : float, default=0.9
+        Decay of RMSprop's average of squared gradients, in [0, 1).
+        Not in scikit-learn.
+
+    step_size : int, default=10
+        Epochs between two decays of the 'step' schedule. Not in scikit-learn.
+
+    gamma : float, default=0.1
+        Factor of each decay of the 'step' schedule. Not in scikit-learn.
+
+    backend : {'numpy'}, default='numpy'
+        Array library that trains the network. Not in scikit-learn.
+"""
+
+ATTRIBUTES = """\
+    loss_ : float
+        Training loss of the last epoch (mean over samples, L2 term included).
+
+    best_loss_ : float or None
+        Lowest training loss reached; None with ``early_stopping``.
+
+    loss_curve_ : list of float
+        Training loss of every epoch.
+
+    validation_scores_ : list of float or None
+        Validation score of every epoch with ``early_stopping``, else None.
+
+    best_validation_score_ : float or None
+        Best validation score with ``early_stopping``, else None.
+
+    t_ : int
+        Number of training samples seen by the solver.
+
+    coefs_ : list of ndarray of shape (n_fan_in, n_fan_out)
+        Weight matrix of each layer. Assigning new arrays changes what
+        ``predict`` returns and where ``partial_fit`` / ``warm_start`` continue.
+
+    intercepts_ : list of ndarray of shape (n_fan_out,)
+        Bias vector of each layer (assignable like ``coefs_``).
+
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit``, when ``X`` has string column
+        names.
+
+    n_iter_ : int
+        Number of epochs run by the last call to ``fit`` / ``partial_fit``.
+
+    n_layers_ : int
+        Number of layers, input and output included.
+
+    n_outputs_ : int
+        Number of outputs.
+
+    out_activation_ : str
+        Name of the output activation.
+"""

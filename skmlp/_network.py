@@ -1,0 +1,189 @@
+"""The backpropagation core: a fully connected network in one flat buffer.
+
+Every weight matrix and bias vector is a view into one contiguous ``params``
+array (all weight matrices first, then all biases), and the gradients are the
+same views into a twin ``grads`` array. An optimizer step is then one
+vectorised expression over all layers, and moving or saving the model is one
+copy. Nothing here knows about scikit-learn; the array module comes from the
+backend, so the same code runs on NumPy and CuPy.
+"""
+
+from itertools import pairwise
+
+from ._activations import ACTIVATIONS
+from ._losses import OUTPUTS
+
+
+def _layer_views(flat, shapes):
+    """Split ``flat`` into per-layer weight matrices and bias vectors."""
+    coefs, intercepts = [], []
+    start = 0
+    for fan_in, fan_out in shapes:
+        stop = start + fan_in * fan_out
+        coefs.append(flat[start:stop].reshape(fan_in, fan_out))
+        start = stop
+    for _, fan_out in shapes:
+        intercepts.append(flat[start : start + fan_out])
+        start += fan_out
+    return coefs, intercepts
+
+
+class Network:
+    """A multilayer perceptron: ``layer_units[0]`` inputs, then one dense layer
+    per following entry; hidden layers use ``activation`` and the last layer
+    the ``output`` activation with its loss.
+
+    Attributes
+    ----------
+    params, grads : 1-D arrays
+        All weights then all biases, and the gradient of the loss with respect
+        to them (filled by :meth:`loss_gradient`).
+    coefs, intercepts : lists of arrays
+        Per-layer views into ``params``; ``coef_grads``, ``intercept_grads``
+        are the matching views into ``grads``.
+    n_coefs : int
+        Number of weights: ``params[:n_coefs]`` is what L2 penalises.
+    """
+
+    def __init__(self, layer_units, activation, output, backend, dtype):
+        xp = backend.xp
+        self.backend = backend
+        self.layer_units = tuple(int(u) for u in layer_units)
+        self.shapes = list(pairwise(self.layer_units))
+        self.n_coefs = sum(fan_in * fan_out for fan_in, fan_out in self.shapes)
+        n_params = self.n_coefs + sum(self.layer_units[1:])
+        self.params = xp.zeros(n_params, dtype=dtype)
+        self.grads = xp.zeros_like(self.params)
+        # Room for one parameter-sized temporary (L2 term, optimizer steps).
+        self.scratch = xp.empty_like(self.params)
+        self.coefs, self.intercepts = _layer_views(self.params, self.shapes)
+        self.coef_grads, self.intercept_grads = _layer_views(self.grads, self.shapes)
+        self.hidden = ACTIVATIONS[activation](backend)
+        self.output = OUTPUTS[output](backend)
+        self._rows = 0
+
+    @property
+    def dtype(self):
+        return self.params.dtype
+
+    def initialize(self, random_state):
+        """Draw weights and biases uniformly in ``+-sqrt(k / (fan_in + fan_out))``
+        (Glorot; ``k`` is 2 for logistic hidden units, else 6), layer by layer,
+        weights before biases, from a NumPy ``RandomState`` -- the same draws
+        as scikit-learn's MLP, so equal seeds give equal initial weights."""
+        factor = 2.0 if self.hidden.name == "logistic" else 6.0
+        for coef, intercept, (fan_in, fan_out) in zip(
+            self.coefs, self.intercepts, self.shapes
+        ):
+            bound = (factor / (fan_in + fan_out)) ** 0.5
+            coef[...] = self.backend.to_device(
+                random_state.uniform(-bound, bound, (fan_in, fan_out)), self.dtype
+            )
+            intercept[...] = self.backend.to_device(
+                random_state.uniform(-bound, bound, fan_out), self.dtype
+            )
+
+    def set_layers(self, coefs, intercepts):
+        """Copy per-layer weights and biases (any array kind) into ``params``."""
+        if len(coefs) != len(self.shapes) or len(intercepts) != len(self.shapes):
+            raise ValueError(
+                f"The model has {len(coefs)} weight matrices and {len(intercepts)} "
+                f"bias vectors but layer sizes {self.layer_units} need "
+                f"{len(self.shapes)} of each. Set warm_start=False (or refit) to "
+                "start a new network with the new hidden_layer_sizes."
+            )
+        for i, (coef, intercept, (fan_in, fan_out)) in enumerate(
+            zip(coefs, intercepts, self.shapes)
+        ):
+            if tuple(coef.shape) != (fan_in, fan_out) or tuple(intercept.shape) != (
+                fan_out,
+            ):
+                raise ValueError(
+                    f"coefs_[{i}] has shape {tuple(coef.shape)} and intercepts_[{i}] "
+                    f"shape {tuple(intercept.shape)}, but layer sizes "
+                    f"{self.layer_units} need {(fan_in, fan_out)} and {(fan_out,)}. "
+                    "Assign arrays of the right shapes, or refit with "
+                    "warm_start=False to start a new network."
+                )
+            self.coefs[i][...] = self.backend.to_device(coef, self.dtype)
+            self.intercepts[i][...] = self.backend.to_device(intercept, self.dtype)
+
+    def host_layers(self):
+        """Per-layer NumPy views into one host copy of ``params``."""
+        return _layer_views(self.backend.to_host(self.params), self.shapes)
+
+    def _workspace(self, n_rows):
+        """Activation and delta buffers for ``n_rows`` samples, allocated once
+        for the largest batch and sliced (without copying) for smaller ones."""
+        if n_rows > self._rows:
+            xp = self.backend.xp
+            units = self.layer_units[1:]
+            self._activations = [xp.empty((n_rows, u), self.dtype) for u in units]
+            self._deltas = [xp.empty((n_rows, u), self.dtype) for u in units]
+            self._rows = n_rows
+        return (
+            [a[:n_rows] for a in self._activations],
+            [d[:n_rows] for d in self._deltas],
+        )
+
+    def forward(self, X, outputs):
+        """Run ``X`` through the network, writing layer ``i``'s output into
+        ``outputs[i]``; returns the last one."""
+        matmul = self.backend.xp.matmul
+        last = len(self.shapes) - 1
+        a = X
+        for i, (coef, intercept, z) in enumerate(
+            zip(self.coefs, self.intercepts, outputs)
+        ):
+            matmul(a, coef, out=z)
+            z += intercept
+            if i < last:
+                self.hidden.forward(z)
+            else:
+                self.output.activate(z)
+            a = z
+        return a
+
+    def loss_gradient(self, X, Y, alpha):
+        """Return the mean loss of batch ``(X, Y)`` plus the L2 term
+        ``alpha / (2 n) * ||W||^2``, and write its gradient into ``grads``.
+
+        The loss is a 0-d array of the backend (read it with ``float``), so
+        callers can accumulate it on the device without synchronising."""
+        xp = self.backend.xp
+        n_samples, n_outputs = Y.shape
+        activations, deltas = self._workspace(n_samples)
+        prediction = self.forward(X, activations)
+        loss = self.output.loss(Y, prediction)
+
+        delta = deltas[-1]
+        xp.subtract(prediction, Y, out=delta)
+        delta *= self.output.gradient_scale(n_samples, n_outputs)
+        for i in range(len(self.shapes) - 1, -1, -1):
+            a_in = X if i == 0 else activations[i - 1]
+            xp.matmul(a_in.T, delta, out=self.coef_grads[i])
+            xp.sum(delta, axis=0, out=self.intercept_grads[i])
+            if i > 0:
+                xp.matmul(delta, self.coefs[i].T, out=deltas[i - 1])
+                self.hidden.backward(activations[i - 1], deltas[i - 1])
+                delta = deltas[i - 1]
+
+        if alpha:
+            weights = self.params[: self.n_coefs]
+            penalty = self.scratch[: self.n_coefs]
+            xp.multiply(weights, alpha / n_samples, out=penalty)
+            self.grads[: self.n_coefs] += penalty
+            loss = loss + 0.5 * alpha / n_samples * xp.vdot(weights, weights)
+        return loss
+
+    def predict(self, X, chunk_rows=4096):
+        """Network output for every row of ``X`` (a backend array), computed
+        in chunks so memory stays at one chunk of hidden activations."""
+        xp = self.backend.xp
+        n_samples = X.shape[0]
+        result = xp.empty((n_samples, self.layer_units[-1]), self.dtype)
+        for start in range(0, n_samples, chunk_rows):
+            stop = min(start + chunk_rows, n_samples)
+            hidden, _ = self._workspace(stop - start)
+            self.forward(X[start:stop], hidden[:-1] + [result[start:stop]])
+        return result

@@ -1,0 +1,148 @@
+"""Stochastic optimizers, updating the flat parameter buffer in place.
+
+Each optimizer keeps only its defining state (velocity, moment estimates, step
+count) as arrays shaped like ``params``; ``scratch`` is a caller-owned
+temporary of the same shape, so a step allocates nothing. The learning rate is
+passed to every step, because the schedule owns it.
+"""
+
+import math
+
+
+class Optimizer:
+    state_names = ()
+
+    def prepare(self, params, backend):
+        """Create or move the state to match ``params`` (backend and dtype)."""
+        for name in self.state_names:
+            state = getattr(self, name, None)
+            if state is None:
+                state = backend.xp.zeros_like(params)
+            elif state.shape != params.shape:
+                raise ValueError(
+                    f"The optimizer state has {state.shape[0]} entries but the "
+                    f"network has {params.shape[0]} parameters."
+                )
+            setattr(self, name, backend.to_device(state, params.dtype))
+
+    def to_host(self, backend):
+        """Move the state to NumPy arrays (for pickling)."""
+        for name in self.state_names:
+            setattr(self, name, backend.to_host(getattr(self, name)))
+
+
+class SGD(Optimizer):
+    """SGD with momentum: ``v <- momentum v - lr g``, then ``p <- p + v``, or
+    with Nesterov's momentum ``p <- p + momentum v - lr g`` (scikit-learn's
+    formulation)."""
+
+    state_names = ("velocity",)
+
+    def __init__(self, momentum=0.9, nesterov=True):
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.velocity = None
+
+    def step(self, params, grads, learning_rate, scratch):
+        velocity = self.velocity
+        step = scratch
+        velocity *= self.momentum
+        _scaled(grads, learning_rate, out=step)
+        velocity -= step
+        if self.nesterov:
+            params -= step
+            _scaled(velocity, self.momentum, out=step)
+            params += step
+        else:
+            params += velocity
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba): ``m <- b1 m + (1-b1) g``, ``v <- b2 v + (1-b2) g^2``,
+    ``p <- p - lr sqrt(1-b2^t)/(1-b1^t) m / (sqrt(v) + eps)``."""
+
+    state_names = ("first_moment", "second_moment")
+
+    def __init__(self, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.first_moment = None
+        self.second_moment = None
+        self.t = 0
+
+    def step(self, params, grads, learning_rate, scratch):
+        self.t += 1
+        m, v = self.first_moment, self.second_moment
+        m *= self.beta_1
+        _scaled(grads, 1 - self.beta_1, out=scratch)
+        m += scratch
+        _squared(grads, out=scratch)
+        scratch *= 1 - self.beta_2
+        v *= self.beta_2
+        v += scratch
+        corrected_rate = (
+            learning_rate
+            * math.sqrt(1 - self.beta_2**self.t)
+            / (1 - self.beta_1**self.t)
+        )
+        _root(v, out=scratch)
+        scratch += self.epsilon
+        _divide(m, scratch, out=scratch)
+        scratch *= corrected_rate
+        params -= scratch
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Tieleman & Hinton; PyTorch's form): ``v <- rho v + (1-rho) g^2``,
+    ``p <- p - lr g / (sqrt(v) + eps)``."""
+
+    state_names = ("square_average",)
+
+    def __init__(self, rho=0.9, epsilon=1e-8):
+        self.rho = rho
+        self.epsilon = epsilon
+        self.square_average = None
+
+    def step(self, params, grads, learning_rate, scratch):
+        v = self.square_average
+        _squared(grads, out=scratch)
+        scratch *= 1 - self.rho
+        v *= self.rho
+        v += scratch
+        _root(v, out=scratch)
+        scratch += self.epsilon
+        _divide(grads, scratch, out=scratch)
+        scratch *= learning_rate
+        params -= scratch
+
+
+# Ufuncs called through the array's own namespace, so that NumPy and CuPy
+# arrays both stay on their device and no module is stored on the optimizer.
+def _namespace(array):
+    if type(array).__module__.startswith("cupy"):
+        import cupy
+
+        return cupy
+    import numpy
+
+    return numpy
+
+
+def _scaled(a, factor, out):
+    return _namespace(a).multiply(a, factor, out=out)
+
+
+def _squared(a, out):
+    return _namespace(a).square(a, out=out)
+
+
+def _root(a, out):
+    return _namespace(a).sqrt(a, out=out)
+
+
+def _divide(a, b, out):
+    return _namespace(a).divide(a, b, out=out)
+
+
+OPTIMIZERS = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop}

@@ -1,0 +1,168 @@
+"""MLPRegressorScratch: real-valued targets, one or several outputs."""
+
+import numpy as np
+from sklearn.base import RegressorMixin
+from sklearn.metrics import r2_score
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.validation import column_or_1d
+
+from . import _docs
+from ._base import BaseMLPScratch
+
+
+class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
+    __doc__ = f"""Multilayer perceptron regressor, a drop-in for
+    :class:`sklearn.neural_network.MLPRegressor`.
+
+    Minimises half the squared error with a stochastic optimizer, on a
+    backpropagation core written for NumPy. Several outputs are trained
+    jointly when ``y`` is 2-D.
+
+    Parameters
+    ----------
+    loss : {{'squared_error'}}, default='squared_error'
+        The loss: half the squared error, averaged over samples and outputs.
+
+{_docs.PARAMETERS}
+    Attributes
+    ----------
+{_docs.ATTRIBUTES}
+    See Also
+    --------
+    MLPClassifierScratch : The classifier on the same core.
+    sklearn.neural_network.MLPRegressor : scikit-learn's original.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.model_selection import train_test_split
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skmlp import MLPRegressorScratch
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    >>> reg = make_pipeline(StandardScaler(), MLPRegressorScratch(
+    ...     hidden_layer_sizes=(32,), learning_rate_init=0.01, max_iter=500,
+    ...     early_stopping=True, random_state=0))
+    >>> reg.fit(X_train, y_train).score(X_test, y_test) > 0.3
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **BaseMLPScratch._parameter_constraints,
+        "loss": [StrOptions({"squared_error"})],
+    }
+
+    def __init__(
+        self,
+        loss="squared_error",
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        rho=0.9,
+        step_size=10,
+        gamma=0.1,
+        backend="numpy",
+    ):
+        self.loss = loss
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.rho = rho
+        self.step_size = step_size
+        self.gamma = gamma
+        self.backend = backend
+
+    def partial_fit(self, X, y):
+        """Update the model with one epoch over the given data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The target values.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return self._partial_fit(X, y)
+
+    def _encode_targets(self, y, incremental):
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if not np.issubdtype(y.dtype, np.number) or np.issubdtype(y.dtype, np.complexfloating):
+            raise ValueError(f"y must be real numbers for regression, got dtype {y.dtype}.")
+        return y.reshape(len(y), -1)
+
+    def _output_layer(self):
+        return "identity"
+
+    def _validation_scorer(self, y_val):
+        def score(output):
+            if not np.isfinite(output).all():
+                return np.nan
+            return r2_score(y_val, self._values(output))
+
+        return score
+
+    @staticmethod
+    def _values(output):
+        return output.ravel() if output.shape[1] == 1 else output
+
+    def predict(self, X):
+        """Predict the targets of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The predicted values.
+        """
+        return self._values(self._forward(X))

@@ -1,0 +1,45 @@
+"""Learning-rate schedules, applied at the end of every epoch for every solver.
+
+A schedule holds no state of its own: the trainer keeps the current rate and
+the counters, so a schedule can be rebuilt from the estimator's parameters at
+every call to ``fit`` or ``partial_fit``.
+"""
+
+SCHEDULES = ("constant", "invscaling", "adaptive", "step")
+
+# scikit-learn's 'adaptive' schedule gives up once the rate is this small.
+MIN_ADAPTIVE_RATE = 1e-6
+
+
+class LearningRateSchedule:
+    """The rate after each epoch and what to do on a plateau.
+
+    - ``'constant'``: ``learning_rate_init`` throughout.
+    - ``'invscaling'``: ``learning_rate_init / (t + 1) ** power_t`` with ``t``
+      the number of samples seen so far (scikit-learn's definition).
+    - ``'adaptive'``: constant until the stop rule fires; then the rate is
+      divided by 5 and training goes on, until it falls below 1e-6.
+    - ``'step'``: ``learning_rate_init * gamma ** (epochs // step_size)``
+      (PyTorch's ``StepLR``).
+    """
+
+    def __init__(self, kind, learning_rate_init, power_t, step_size, gamma):
+        self.kind = kind
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.step_size = step_size
+        self.gamma = gamma
+
+    def after_epoch(self, rate, epochs_done, samples_seen):
+        """The rate to use once ``epochs_done`` epochs have been trained."""
+        if self.kind == "invscaling":
+            return self.learning_rate_init / (samples_seen + 1) ** self.power_t
+        if self.kind == "step":
+            return self.learning_rate_init * self.gamma ** (epochs_done // self.step_size)
+        return rate
+
+    def on_plateau(self, rate):
+        """The rate to go on with when the stop rule fires, or ``None`` to stop."""
+        if self.kind == "adaptive" and rate > MIN_ADAPTIVE_RATE:
+            return rate / 5.0
+        return None

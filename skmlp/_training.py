@@ -1,0 +1,180 @@
+"""The epoch loop: batches, shuffling, the stop rule and early stopping.
+
+:class:`Trainer` holds everything that must outlive one call to ``fit``: the
+optimizer and its state, the current learning rate, the counters and the
+history. Keeping it is what lets ``warm_start`` and ``partial_fit`` continue
+where they left off instead of silently resetting the optimizer.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class EpochSettings:
+    """How to run one call's epochs (read from the estimator's parameters)."""
+
+    batch_size: int
+    max_epochs: int
+    shuffle: bool
+    alpha: float
+    tol: float
+    n_iter_no_change: float
+    verbose: bool
+
+
+class Trainer:
+    """Mini-batch training with a stop rule, shared by every stochastic solver.
+
+    Attributes
+    ----------
+    optimizer : Optimizer
+    learning_rate : float
+        The rate the next step uses; the schedule moves it at epoch ends.
+    epochs, samples_seen : int
+        Totals over every call (``samples_seen`` is scikit-learn's ``t_``).
+    loss_curve : list of float
+        Mean training loss of each epoch.
+    best_loss : float
+        Lowest training loss so far (the stop rule without early stopping).
+    validation_scores : list of float
+        Validation score of each epoch trained with early stopping.
+    best_validation_score : float
+    no_improvement_count : int
+        Epochs in a row without a ``tol`` improvement.
+    """
+
+    def __init__(self, optimizer, learning_rate):
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.epochs = 0
+        self.samples_seen = 0
+        self.loss_curve = []
+        self.best_loss = np.inf
+        self.validation_scores = []
+        self.best_validation_score = -np.inf
+        self.no_improvement_count = 0
+
+    def run(
+        self,
+        network,
+        X,
+        Y,
+        settings,
+        schedule,
+        random_state,
+        rows=None,
+        validation_score=None,
+    ):
+        """Train ``network`` on ``X[rows], Y[rows]`` for up to
+        ``settings.max_epochs`` epochs.
+
+        ``validation_score(network) -> float``, when given, turns on early
+        stopping: the stop rule watches it instead of the training loss and
+        the best-scoring weights are restored at the end. ``random_state`` is
+        the NumPy ``RandomState`` that shuffles.
+
+        Returns the number of epochs run and whether the stop rule fired
+        (``False`` means the epoch limit was reached first).
+        """
+        xp = network.backend.xp
+        self.optimizer.prepare(network.params, network.backend)
+        n_samples = X.shape[0] if rows is None else len(rows)
+        batch_size = min(settings.batch_size, n_samples)
+        order = np.arange(n_samples) if rows is None else np.array(rows)
+        gather = settings.shuffle or rows is not None
+        if gather:
+            X_batch = xp.empty((batch_size, X.shape[1]), X.dtype)
+            Y_batch = xp.empty((batch_size, Y.shape[1]), Y.dtype)
+        if validation_score is not None:
+            best_params = network.params.copy()
+
+        stopped = False
+        n_epochs = 0
+        while n_epochs < settings.max_epochs and not stopped:
+            if settings.shuffle:
+                random_state.shuffle(order)
+            epoch_loss = 0.0
+            for start in range(0, n_samples, batch_size):
+                stop = min(start + batch_size, n_samples)
+                if gather:
+                    batch_rows = order[start:stop]
+                    xb, yb = X_batch[: stop - start], Y_batch[: stop - start]
+                    xp.take(X, batch_rows, axis=0, out=xb)
+                    xp.take(Y, batch_rows, axis=0, out=yb)
+                else:
+                    xb, yb = X[start:stop], Y[start:stop]
+                batch_loss = network.loss_gradient(xb, yb, settings.alpha)
+                self.optimizer.step(
+                    network.params, network.grads, self.learning_rate, network.scratch
+                )
+                epoch_loss = epoch_loss + batch_loss * (stop - start)
+
+            n_epochs += 1
+            self.epochs += 1
+            self.samples_seen += n_samples
+            self.loss_curve.append(float(epoch_loss) / n_samples)
+            if settings.verbose:
+                print(f"Iteration {n_epochs}, loss = {self.loss_curve[-1]:.8f}")
+
+            if validation_score is None:
+                improved = self._record_training_loss(settings.tol)
+            else:
+                improved = self._record_validation_score(
+                    validation_score(network), settings
+                )
+                if improved:
+                    best_params[...] = network.params
+
+            self.learning_rate = schedule.after_epoch(
+                self.learning_rate, self.epochs, self.samples_seen
+            )
+            if self.no_improvement_count > settings.n_iter_no_change:
+                stopped = self._on_plateau(schedule, settings, validation_score)
+
+        if validation_score is not None:
+            network.params[...] = best_params
+        return n_epochs, stopped
+
+    def _record_training_loss(self, tol):
+        loss = self.loss_curve[-1]
+        if loss > self.best_loss - tol:
+            self.no_improvement_count += 1
+        else:
+            self.no_improvement_count = 0
+        improved = loss < self.best_loss
+        if improved:
+            self.best_loss = loss
+        return improved
+
+    def _record_validation_score(self, score, settings):
+        self.validation_scores.append(score)
+        if settings.verbose:
+            print(f"Validation score: {score:f}")
+        if score < self.best_validation_score + settings.tol:
+            self.no_improvement_count += 1
+        else:
+            self.no_improvement_count = 0
+        improved = score > self.best_validation_score
+        if improved:
+            self.best_validation_score = score
+        return improved
+
+    def _on_plateau(self, schedule, settings, validation_score):
+        """Apply the schedule's plateau rule; return whether to stop."""
+        what = "Training loss" if validation_score is None else "Validation score"
+        message = (
+            f"{what} did not improve more than tol={settings.tol:f} for "
+            f"{settings.n_iter_no_change} consecutive epochs."
+        )
+        new_rate = schedule.on_plateau(self.learning_rate)
+        if new_rate is None:
+            if settings.verbose:
+                print(message + " Stopping.")
+            return True
+        self.learning_rate = new_rate
+        self.no_improvement_count = 0
+        if settings.verbose:
+            print(message + f" Setting learning rate to {new_rate:f}")
+        return False
