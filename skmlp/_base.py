@@ -6,7 +6,7 @@ from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
@@ -122,6 +122,7 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
             X,
             y,
             multi_output=True,
+            y_numeric=not is_classifier(self),
             dtype=(np.float64, np.float32),
             reset=first_pass,
         )

@@ -133,8 +133,6 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
     def _encode_targets(self, y, incremental):
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
-        if not np.issubdtype(y.dtype, np.number) or np.issubdtype(y.dtype, np.complexfloating):
-            raise ValueError(f"y must be real numbers for regression, got dtype {y.dtype}.")
         return y.reshape(len(y), -1)
 
     def _output_layer(self):
