@@ -1,6 +1,7 @@
 """Hidden-layer activations.
 
-Each activation is applied in place to the pre-activation ``z`` and
+Each activation adds the layer's bias to ``z = a_in @ W`` and activates it in
+place (one step, so a GPU backend can fuse both into one kernel); it is
 differentiated from its *output* ``a`` (so ``z`` need not be kept). The
 backward step multiplies the incoming ``delta`` by ``f'(z)`` and may overwrite
 ``a``: backprop has already used ``a`` for the weight gradient by then, and
@@ -14,8 +15,8 @@ class Identity:
     def __init__(self, backend):
         pass
 
-    def forward(self, z):
-        pass
+    def forward(self, z, bias):
+        z += bias
 
     def backward(self, a, delta):
         pass
@@ -27,7 +28,8 @@ class Logistic:
     def __init__(self, backend):
         self._expit = backend.expit
 
-    def forward(self, z):
+    def forward(self, z, bias):
+        z += bias
         self._expit(z, out=z)
 
     def backward(self, a, delta):
@@ -44,7 +46,8 @@ class Tanh:
     def __init__(self, backend):
         self._xp = backend.xp
 
-    def forward(self, z):
+    def forward(self, z, bias):
+        z += bias
         self._xp.tanh(z, out=z)
 
     def backward(self, a, delta):
@@ -61,7 +64,8 @@ class Relu:
     def __init__(self, backend):
         self._xp = backend.xp
 
-    def forward(self, z):
+    def forward(self, z, bias):
+        z += bias
         self._xp.maximum(z, 0, out=z)
 
     def backward(self, a, delta):

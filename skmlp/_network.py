@@ -136,10 +136,10 @@ class Network:
             zip(self.coefs, self.intercepts, outputs)
         ):
             matmul(a, coef, out=z)
-            z += intercept
             if i < last:
-                self.hidden.forward(z)
+                self.hidden.forward(z, intercept)
             else:
+                z += intercept
                 self.output.activate(z)
             a = z
         return a
