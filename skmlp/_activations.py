@@ -69,8 +69,9 @@ class Relu:
         self._xp.maximum(z, 0, out=z)
 
     def backward(self, a, delta):
-        # f'(z) = 1 where a > 0 else 0; a >= 0 so sign(a) is exactly that mask.
-        self._xp.sign(a, out=a)
+        # f'(z) = 1 where a > 0 else 0: the comparison, written as 1.0 / 0.0
+        # into a's own memory (far faster than sign(a), and no bool temporary).
+        self._xp.greater(a, 0, out=a)
         delta *= a
 
 
