@@ -4,6 +4,10 @@ Each pair is a canonical link, so the gradient of the loss with respect to the
 output pre-activation is simply ``(prediction - target)`` times a constant
 (:meth:`gradient_scale`). Losses are means over samples, so they and their
 gradients do not grow with the batch size.
+
+``loss(y, p, work)`` may be handed ``work``, an array shaped like ``p`` that it
+is free to overwrite, so that the training loop computes the loss without
+allocating (the network passes the output delta buffer, filled only after).
 """
 
 
@@ -15,10 +19,12 @@ class _LogLoss:
         self._xp = backend.xp
         self._expit = backend.expit
 
-    def _clipped_log(self, p):
+    def _clipped_log(self, p, out):
+        """``log(clip(p, eps, 1 - eps))``, computed in ``out``."""
         xp = self._xp
         eps = xp.finfo(p.dtype).eps
-        return xp.log(xp.clip(p, eps, 1 - eps))
+        xp.clip(p, eps, 1 - eps, out=out)
+        return xp.log(out, out=out)
 
     @staticmethod
     def gradient_scale(n_samples, n_outputs):
@@ -30,15 +36,31 @@ class SoftmaxLogLoss(_LogLoss):
 
     name = "softmax"
 
+    def __init__(self, backend):
+        super().__init__(backend)
+        self._row_values = None
+
+    def _column(self, z):
+        """A ``(n_rows, 1)`` buffer for per-row maxima and sums, kept for the
+        largest ``z`` so far (so a batch allocates nothing)."""
+        n_rows = z.shape[0]
+        if self._row_values is None or self._row_values.shape[0] < n_rows or (
+            self._row_values.dtype != z.dtype
+        ):
+            self._row_values = self._xp.empty((n_rows, 1), z.dtype)
+        return self._row_values[:n_rows]
+
     def activate(self, z):
         xp = self._xp
-        z -= z.max(axis=1, keepdims=True)  # exp cannot overflow
+        row = self._column(z)
+        z -= xp.max(z, axis=1, keepdims=True, out=row)  # exp cannot overflow
         xp.exp(z, out=z)
-        z /= z.sum(axis=1, keepdims=True)
+        z /= xp.sum(z, axis=1, keepdims=True, out=row)
 
-    def loss(self, y, p):
+    def loss(self, y, p, work=None):
         """Mean over samples of ``-sum_k y_k log p_k``."""
-        return -(y * self._clipped_log(p)).sum() / p.shape[0]
+        log_p = self._clipped_log(p, out=_work_like(self._xp, p, work))
+        return -self._xp.vdot(y, log_p) / p.shape[0]
 
 
 class SigmoidLogLoss(_LogLoss):
@@ -49,11 +71,17 @@ class SigmoidLogLoss(_LogLoss):
     def activate(self, z):
         self._expit(z, out=z)
 
-    def loss(self, y, p):
-        """Mean over samples of ``-sum_k [y_k log p_k + (1 - y_k) log(1 - p_k)]``."""
-        log_p = self._clipped_log(p)
-        log_not_p = self._clipped_log(1 - p)
-        return -(y * log_p + (1 - y) * log_not_p).sum() / p.shape[0]
+    def loss(self, y, p, work=None):
+        """Mean over samples of ``-sum_k [y_k log p_k + (1 - y_k) log(1 - p_k)]``,
+        summed as ``y . log p + sum log(1 - p) - y . log(1 - p)`` so that one
+        work array suffices."""
+        xp = self._xp
+        work = _work_like(xp, p, work)
+        total = xp.vdot(y, self._clipped_log(p, out=work))
+        xp.subtract(1, p, out=work)
+        log_not_p = self._clipped_log(work, out=work)
+        total = total + log_not_p.sum() - xp.vdot(y, log_not_p)
+        return -total / p.shape[0]
 
 
 class IdentitySquaredError:
@@ -68,8 +96,8 @@ class IdentitySquaredError:
     def activate(self, z):
         pass
 
-    def loss(self, y, p):
-        diff = p - y
+    def loss(self, y, p, work=None):
+        diff = self._xp.subtract(p, y, out=_work_like(self._xp, p, work))
         return 0.5 * self._xp.vdot(diff, diff) / diff.size
 
     @staticmethod
@@ -77,6 +105,11 @@ class IdentitySquaredError:
         # The loss is a mean over outputs too; scikit-learn's gradient forgets
         # this and is n_outputs times too large for multi-output regression.
         return 1.0 / (n_samples * n_outputs)
+
+
+def _work_like(xp, p, work):
+    """``work`` if given, else a fresh array shaped like ``p``."""
+    return xp.empty_like(p) if work is None else work
 
 
 OUTPUTS = {cls.name: cls for cls in (SoftmaxLogLoss, SigmoidLogLoss, IdentitySquaredError)}

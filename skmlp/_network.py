@@ -154,9 +154,10 @@ class Network:
         n_samples, n_outputs = Y.shape
         activations, deltas = self._workspace(n_samples)
         prediction = self.forward(X, activations)
-        loss = self.output.loss(Y, prediction)
-
         delta = deltas[-1]
+        # The output delta's buffer doubles as the loss's work array: it is
+        # free until the delta is written just below.
+        loss = self.output.loss(Y, prediction, work=delta)
         xp.subtract(prediction, Y, out=delta)
         delta *= self.output.gradient_scale(n_samples, n_outputs)
         for i in range(len(self.shapes) - 1, -1, -1):
