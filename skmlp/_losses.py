@@ -53,9 +53,9 @@ class SoftmaxLogLoss(_LogLoss):
     def activate(self, z):
         xp = self._xp
         row = self._column(z)
-        z -= xp.max(z, axis=1, keepdims=True, out=row)  # exp cannot overflow
+        z -= z.max(axis=1, keepdims=True, out=row)  # exp cannot overflow
         xp.exp(z, out=z)
-        z /= xp.sum(z, axis=1, keepdims=True, out=row)
+        z /= z.sum(axis=1, keepdims=True, out=row)
 
     def loss(self, y, p, work=None):
         """Mean over samples of ``-sum_k y_k log p_k``."""

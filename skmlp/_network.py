@@ -163,7 +163,7 @@ class Network:
         for i in range(len(self.shapes) - 1, -1, -1):
             a_in = X if i == 0 else activations[i - 1]
             xp.matmul(a_in.T, delta, out=self.coef_grads[i])
-            xp.sum(delta, axis=0, out=self.intercept_grads[i])
+            delta.sum(axis=0, out=self.intercept_grads[i])
             if i > 0:
                 xp.matmul(delta, self.coefs[i].T, out=deltas[i - 1])
                 self.hidden.backward(activations[i - 1], deltas[i - 1])

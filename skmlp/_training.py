@@ -188,5 +188,5 @@ def _take_rows(xp, source, rows, out):
     here are always valid, so ``mode="clip"`` changes nothing but that.
     """
     if xp is np:
-        return np.take(source, rows, axis=0, out=out, mode="clip")
+        return source.take(rows, axis=0, out=out, mode="clip")
     return xp.take(source, rows, axis=0, out=out)
