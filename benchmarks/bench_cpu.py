@@ -30,6 +30,7 @@ Run from the project root::
 
 import argparse
 import gc
+import json
 import os
 import platform
 import statistics
@@ -37,6 +38,7 @@ import sys
 import time
 import tracemalloc
 import warnings
+from itertools import pairwise
 
 import numpy as np
 import sklearn
@@ -53,7 +55,7 @@ except ImportError:  # PyTorch is optional: its rows are left out.
 
 SETTINGS = ("mnist1000", "mnist200", "digits")
 HIDDEN = (512, 128, 64)
-ADAM = dict(solver="adam", learning_rate_init=1e-3, alpha=1e-4)
+ADAM = {"solver": "adam", "learning_rate_init": 1e-3, "alpha": 1e-4}
 
 # OpenBLAS worker threads spin for a while after a NumPy matrix multiply, and
 # PyTorch's OpenMP threads after its own work; a candidate started at once
@@ -119,14 +121,16 @@ class Torch:
     def __init__(self, layer_units, batch_size, epochs_per_call):
         torch.manual_seed(0)
         layers = []
-        for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:]):
+        for fan_in, fan_out in pairwise(layer_units):
             layers += [torch.nn.Linear(fan_in, fan_out), torch.nn.ReLU()]
         self.model = torch.nn.Sequential(*layers[:-1])
         parameters = dict(self.model.named_parameters())
         self.optimizer = torch.optim.Adam(
             [
                 {
-                    "params": [p for n, p in parameters.items() if n.endswith("weight")],
+                    "params": [
+                        p for n, p in parameters.items() if n.endswith("weight")
+                    ],
                     "weight_decay": ADAM["alpha"] / batch_size,
                 },
                 {"params": [p for n, p in parameters.items() if n.endswith("bias")]},
@@ -175,7 +179,7 @@ class GemmFloor:
 
     def __init__(self, layer_units, batch_size, epochs_per_call):
         rng = np.random.default_rng(0)
-        shapes = list(zip(layer_units[:-1], layer_units[1:]))
+        shapes = list(pairwise(layer_units))
         self.coefs = [rng.standard_normal(s, dtype=np.float32) * 0.01 for s in shapes]
         self.coef_grads = [np.empty(s, np.float32) for s in shapes]
         units = layer_units[1:]
@@ -266,7 +270,9 @@ def machine():
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if "model name" in line)
+            cpu = next(
+                line.split(":", 1)[1].strip() for line in f if "model name" in line
+            )
     except (OSError, StopIteration):
         pass
     versions = [
@@ -275,8 +281,12 @@ def machine():
         f"scikit-learn {sklearn.__version__}",
     ]
     if torch is not None:
-        versions.append(f"torch {torch.__version__} ({torch.get_num_threads()} threads)")
-    load = "load %.2f %.2f %.2f" % os.getloadavg() if hasattr(os, "getloadavg") else ""
+        versions.append(
+            f"torch {torch.__version__} ({torch.get_num_threads()} threads)"
+        )
+    load = ""
+    if hasattr(os, "getloadavg"):
+        load = "load " + " ".join(f"{x:.2f}" for x in os.getloadavg())
     return f"{cpu}, {os.cpu_count()} CPUs, {load}; " + ", ".join(versions)
 
 
@@ -296,47 +306,68 @@ def targets(results):
     if "mnist batch 1000" in median:
         m = median["mnist batch 1000"]
         checks += [
-            ("batch 1000: skmlp / floor <= 1.25", m["skmlp"] / m["gemm floor"], 1.25, -1),
+            (
+                "batch 1000: skmlp / floor <= 1.25",
+                m["skmlp"] / m["gemm floor"],
+                1.25,
+                -1,
+            ),
             ("batch 1000: sklearn / skmlp >= 1.5", m["sklearn"] / m["skmlp"], 1.5, 1),
         ]
         if "pytorch" in m:
-            checks.append(("batch 1000: pytorch / skmlp > 1", m["pytorch"] / m["skmlp"], 1, 1))
+            checks.append(
+                ("batch 1000: pytorch / skmlp > 1", m["pytorch"] / m["skmlp"], 1, 1)
+            )
     if "mnist batch 200" in median:
         m = median["mnist batch 200"]
-        checks.append(("batch 200: sklearn / skmlp >= 1.3", m["sklearn"] / m["skmlp"], 1.3, 1))
+        checks.append(
+            ("batch 200: sklearn / skmlp >= 1.3", m["sklearn"] / m["skmlp"], 1.3, 1)
+        )
     if results["predict"]:
         p = {name: statistics.median(t) for name, t in results["predict"].items()}
-        checks.append(("predict_proba: sklearn / skmlp >= 1", p["sklearn"] / p["skmlp"], 1, 1))
+        checks.append(
+            ("predict_proba: sklearn / skmlp >= 1", p["sklearn"] / p["skmlp"], 1, 1)
+        )
     memory = results["memory"]
     checks += [
         ("fit peak / X.nbytes <= 0.5", memory["skmlp", False], 0.5, -1),
         ("fit peak / X.nbytes <= 1.5 (early stopping)", memory["skmlp", True], 1.5, -1),
     ]
-    out = [(text, f"{value:.2f}", sign * (value - bound) >= 0) for text, value, bound, sign in checks]
-    out.append(("float32 stays float32 (coefs_, predict_proba)", results["float32"], results["float32"]))
+    out = [
+        (text, value, sign * (value - bound) >= 0)
+        for text, value, bound, sign in checks
+    ]
+    out.append(
+        ("float32 stays float32 (weights, predict_proba)", *[results["float32"]] * 2)
+    )
     gaps = {s: abs(a["skmlp"] - a["sklearn"]) for s, a in results["accuracy"].items()}
-    out += [(f"{s}: |accuracy - sklearn's| <= 0.01", f"{g:.3f}", g <= 0.01) for s, g in gaps.items()]
+    out += [
+        (f"{s}: |accuracy - sklearn's| <= 0.01", g, g <= 0.01) for s, g in gaps.items()
+    ]
     return out
 
 
-def report(results, n_rows):
+def report(results, n_rows, quick=False):
     print("\nTraining: seconds per epoch (median and best of the timed epochs)")
     rows = []
     for setting, times in results["epochs"].items():
         median = {name: statistics.median(t) for name, t in times.items()}
         accuracy = results["accuracy"][setting]
         for name, t in times.items():
-            rows.append([
-                setting,
-                name,
-                f"{median[name]:.4f}",
-                f"{min(t):.4f}",
-                f"{median[name] / median['gemm floor']:.2f}",
-                f"{median[name] / median['skmlp']:.2f}",
-                f"{accuracy[name]:.3f}" if name in accuracy else "",
-            ])
+            rows.append(
+                [
+                    setting,
+                    name,
+                    f"{median[name]:.4f}",
+                    f"{min(t):.4f}",
+                    f"{median[name] / median['gemm floor']:.2f}",
+                    f"{median[name] / median['skmlp']:.2f}",
+                    f"{accuracy[name]:.3f}" if name in accuracy else "",
+                ]
+            )
     print_table(
-        ["setting", "candidate", "median", "best", "x floor", "x skmlp", "accuracy"], rows
+        ["setting", "candidate", "median", "best", "x floor", "x skmlp", "accuracy"],
+        rows,
     )
 
     if results["predict"]:
@@ -359,13 +390,23 @@ def report(results, n_rows):
     print("\nPeak traced memory during fit (batch 1000), as a multiple of X.nbytes")
     print_table(
         ["candidate", "early_stopping", "peak / X.nbytes"],
-        [[name, str(early), f"{r:.2f}"] for (name, early), r in results["memory"].items()],
+        [
+            [name, str(early), f"{r:.2f}"]
+            for (name, early), r in results["memory"].items()
+        ],
     )
 
-    print("\nTargets (issue 4)")
+    print("\nTargets (issue 4)" + (" -- meaningless at --quick sizes" if quick else ""))
     print_table(
         ["target", "measured", "met"],
-        [[text, value, "yes" if ok else "NO"] for text, value, ok in results["targets"]],
+        [
+            [
+                text,
+                value if isinstance(value, bool) else f"{value:.3f}",
+                "yes" if ok else "NO",
+            ]
+            for text, value, ok in results["targets"]
+        ],
     )
     print("\n" + machine())
 
@@ -403,6 +444,7 @@ def parse_args(argv):
     parser.add_argument(
         "--quick", action="store_true", help="tiny sizes and counts, for a smoke test"
     )
+    parser.add_argument("--json", metavar="PATH", help="also write the figures here")
     args = parser.parse_args(argv)
     args.settings = args.settings.split(",")
     unknown = set(args.settings) - set(SETTINGS)
@@ -417,7 +459,7 @@ def main(argv=None):
     """Run the benchmark, print the report and return its figures."""
     args = parse_args(argv)
     use_torch = torch is not None and not args.no_torch
-    n_train, n_test = (2400, 600) if args.quick else (60000, 10000)
+    n_train, n_test = (1200, 600) if args.quick else (60000, 10000)
     X, y = mnist_like(n_train + n_test)
     X, X_test, y, y_test = X[:n_train], X[n_train:], y[:n_train], y[n_train:]
     digits_X, digits_y = load_digits(return_X_y=True)
@@ -428,8 +470,13 @@ def main(argv=None):
         "mnist200": ("mnist batch 200", X, y, (X_test, y_test), mnist_units, 200, 1),
         # The digits have no held-out rows here: this setting is about speed.
         "digits": (
-            "digits 64-100-10 batch 200", digits_X, digits_y, (digits_X, digits_y),
-            [64, 100, 10], 200, args.small_epochs,
+            "digits 64-100-10 batch 200",
+            digits_X,
+            digits_y,
+            (digits_X, digits_y),
+            [64, 100, 10],
+            200,
+            args.small_epochs,
         ),
     }
     print(machine())
@@ -440,7 +487,9 @@ def main(argv=None):
     for key in args.settings:
         name, data, target, test, units, batch, per_call = settings[key]
         candidates = [
-            Estimator("skmlp", MLPClassifierScratch, tuple(units[1:-1]), batch, per_call),
+            Estimator(
+                "skmlp", MLPClassifierScratch, tuple(units[1:-1]), batch, per_call
+            ),
             Estimator("sklearn", MLPClassifier, tuple(units[1:-1]), batch, per_call),
             GemmFloor(units, batch, per_call),
         ]
@@ -457,13 +506,11 @@ def main(argv=None):
             predictors = [c for c in candidates if hasattr(c, "predict_proba")]
             results["predict"] = time_predict(predictors, X, args.repeats, args.settle)
             ours = candidates[0].model
-            results["float32"] = ours.coefs_[0].dtype == np.float32 and (
-                ours.predict_proba(X[:10]).dtype == np.float32
-            )
+            results["float32"] = is_float32(ours, X)
 
     if "float32" not in results:  # no MNIST setting ran: check on a small fit
-        ours = MLPClassifierScratch(hidden_layer_sizes=(8,), max_iter=1).fit(X[:100], y[:100])
-        results["float32"] = ours.coefs_[0].dtype == ours.predict_proba(X[:10]).dtype == np.float32
+        ours = MLPClassifierScratch(hidden_layer_sizes=(8,), max_iter=1)
+        results["float32"] = is_float32(ours.fit(X[:100], y[:100]), X)
     results["memory"] = {
         (name, early): peak_fit_memory(cls, X, y, early, args.memory_epochs)
         for early in (False, True)
@@ -473,8 +520,33 @@ def main(argv=None):
     results["accuracy_ok"] = all(
         abs(a["skmlp"] - a["sklearn"]) <= 0.01 for a in results["accuracy"].values()
     )
-    report(results, n_train)
+    report(results, n_train, args.quick)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(as_json(results), f, indent=1)
     return results
+
+
+def is_float32(model, X):
+    """Whether a model fitted on float32 ``X`` kept float32 weights and outputs."""
+    dtypes = {c.dtype for c in model.coefs_ + model.intercepts_}
+    dtypes.add(model.predict_proba(X[:10]).dtype)
+    return dtypes == {np.dtype(np.float32)}
+
+
+def as_json(results):
+    """The figures with JSON-friendly keys and values."""
+    out = dict(results)
+    out["memory"] = [
+        {"candidate": name, "early_stopping": early, "peak_over_X_nbytes": ratio}
+        for (name, early), ratio in results["memory"].items()
+    ]
+    out["targets"] = [
+        {"target": text, "measured": value, "met": bool(ok)}
+        for text, value, ok in results["targets"]
+    ]
+    out["machine"] = machine()
+    return out
 
 
 if __name__ == "__main__":

@@ -45,7 +45,9 @@ def test_activation_forward_and_backward_match_definitions(name, dtype):
 
     got = delta.copy()
     activation.backward(a.copy(), got)
-    np.testing.assert_allclose(got, delta * derivative(expected_a), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(
+        got, delta * derivative(expected_a), rtol=1e-5, atol=1e-7
+    )
     assert got.dtype == dtype
 
 
@@ -87,7 +89,12 @@ def test_loss_matches_definition_with_or_without_work_buffer(output, use_work):
 def test_softmax_row_buffer_follows_shape_and_dtype():
     softmax = OUTPUTS["softmax"](BACKEND)
     rng = np.random.default_rng(2)
-    for n_rows, dtype in [(5, np.float64), (12, np.float64), (3, np.float32), (8, np.float64)]:
+    for n_rows, dtype in [
+        (5, np.float64),
+        (12, np.float64),
+        (3, np.float32),
+        (8, np.float64),
+    ]:
         z = rng.standard_normal((n_rows, 4)).astype(dtype) * 30
         expected = np.exp(z - z.max(axis=1, keepdims=True))
         expected /= expected.sum(axis=1, keepdims=True)
@@ -154,3 +161,21 @@ def test_loss_gradient_matches_finite_differences(
         network.params[k] = saved
         numeric[k] = (up - down) / (2 * step)
     np.testing.assert_allclose(gradient, numeric, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "rmsprop"])
+def test_float32_input_trains_in_float32_end_to_end(solver):
+    from skmlp import MLPClassifierScratch
+
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((60, 5)).astype(np.float32)
+    y = rng.integers(0, 3, 60)
+    clf = MLPClassifierScratch(
+        hidden_layer_sizes=(6,), solver=solver, max_iter=3, random_state=0
+    )
+    with pytest.warns(Warning):  # ConvergenceWarning after 3 epochs
+        clf.fit(X, y)
+    arrays = [*clf.coefs_, *clf.intercepts_, clf.predict_proba(X)]
+    optimizer = clf._trainer.optimizer
+    arrays += [getattr(optimizer, name) for name in optimizer.state_names]
+    assert {a.dtype for a in arrays} == {np.dtype(np.float32)}

@@ -82,7 +82,9 @@ def _loop_peak_growth(batch_size, activation, output, solver, dtype, shuffle):
         ("identity", "identity", "adam", np.float32, False),
     ],
 )
-def test_batches_allocate_nothing_batch_sized(activation, output, solver, dtype, shuffle):
+def test_batches_allocate_nothing_batch_sized(
+    activation, output, solver, dtype, shuffle
+):
     small, large = 1024, 8192
     growth = {
         n: _loop_peak_growth(n, activation, output, solver, dtype, shuffle)
