@@ -53,7 +53,9 @@ class Network:
         self.n_coefs = sum(fan_in * fan_out for fan_in, fan_out in self.shapes)
         n_params = self.n_coefs + sum(self.layer_units[1:])
         self.params = xp.zeros(n_params, dtype=dtype)
-        self.grads = xp.zeros_like(self.params)
+        # xp.zeros, not zeros_like (which writes every zero): fresh zero pages
+        # cost nothing until touched, so predicting pays nothing for grads.
+        self.grads = xp.zeros(n_params, dtype=dtype)
         # Room for one parameter-sized temporary (L2 term, optimizer steps).
         self.scratch = xp.empty_like(self.params)
         self.coefs, self.intercepts = _layer_views(self.params, self.shapes)
