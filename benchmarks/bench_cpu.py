@@ -226,6 +226,11 @@ def time_epochs(candidates, X, y, rounds, settle):
     return times
 
 
+def noise(times):
+    """Spread of repeated timings of the same work: max / min - 1."""
+    return max(times) / min(times) - 1
+
+
 def ratio(times, other):
     """Median over rounds of ``times[i] / other[i]``: each round's candidates
     ran seconds apart, so a pair shares the machine's load of the moment."""
@@ -400,6 +405,12 @@ def report(results, n_rows, quick=False):
         "accuracy",
     ]
     print_table(header, rows)
+    # The floor's work is fixed, so its spread over rounds measures the noise.
+    spread = {s: noise(t["gemm floor"]) for s, t in results["epochs"].items()}
+    listed = ", ".join(f"{s} {x:.0%}" for s, x in spread.items())
+    print(f"GEMM floor spread over rounds (max / min - 1): {listed}")
+    if max(spread.values()) > 0.1:
+        print("WARNING: other load disturbed this run; re-run on a quiet machine.")
 
     if results["predict"]:
         times = results["predict"]
