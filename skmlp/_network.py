@@ -62,7 +62,7 @@ class Network:
         self.coef_grads, self.intercept_grads = _layer_views(self.grads, self.shapes)
         self.hidden = ACTIVATIONS[activation](backend)
         self.output = OUTPUTS[output](backend)
-        self._rows = 0
+        self._buffers = {"activations": [], "deltas": []}
 
     @property
     def dtype(self):
@@ -114,19 +114,23 @@ class Network:
         """Per-layer NumPy views into one host copy of ``params``."""
         return _layer_views(self.backend.to_host(self.params), self.shapes)
 
-    def _workspace(self, n_rows):
-        """Activation and delta buffers for ``n_rows`` samples, allocated once
-        for the largest batch and sliced (without copying) for smaller ones."""
-        if n_rows > self._rows:
-            xp = self.backend.xp
-            units = self.layer_units[1:]
-            self._activations = [xp.empty((n_rows, u), self.dtype) for u in units]
-            self._deltas = [xp.empty((n_rows, u), self.dtype) for u in units]
-            self._rows = n_rows
+    def _workspace(self, n_rows, deltas=True):
+        """Per-layer activation buffers for ``n_rows`` samples and, unless
+        ``deltas=False`` (predicting), delta buffers."""
         return (
-            [a[:n_rows] for a in self._activations],
-            [d[:n_rows] for d in self._deltas],
+            self._layer_buffers("activations", n_rows),
+            self._layer_buffers("deltas", n_rows) if deltas else None,
         )
+
+    def _layer_buffers(self, kind, n_rows):
+        """One ``(n_rows, units)`` buffer per layer, allocated once for the
+        most rows asked of this kind and sliced (without copying) for fewer."""
+        buffers = self._buffers[kind]
+        if not buffers or buffers[0].shape[0] < n_rows:
+            xp = self.backend.xp
+            buffers = [xp.empty((n_rows, u), self.dtype) for u in self.layer_units[1:]]
+            self._buffers[kind] = buffers
+        return [b[:n_rows] for b in buffers]
 
     def forward(self, X, outputs):
         """Run ``X`` through the network, writing layer ``i``'s output into
@@ -187,6 +191,6 @@ class Network:
         result = xp.empty((n_samples, self.layer_units[-1]), self.dtype)
         for start in range(0, n_samples, chunk_rows):
             stop = min(start + chunk_rows, n_samples)
-            hidden, _ = self._workspace(stop - start)
+            hidden, _ = self._workspace(stop - start, deltas=False)
             self.forward(X[start:stop], hidden[:-1] + [result[start:stop]])
         return result
