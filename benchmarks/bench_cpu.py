@@ -409,7 +409,12 @@ def report(results, n_rows, quick=False):
     spread = {s: noise(t["gemm floor"]) for s, t in results["epochs"].items()}
     listed = ", ".join(f"{s} {x:.0%}" for s, x in spread.items())
     print(f"GEMM floor spread over rounds (max / min - 1): {listed}")
-    if max(spread.values()) > 0.1:
+    # Sub-second epochs jitter by more than 10% on their own; judge by the
+    # settings whose floor takes at least 0.1 s an epoch.
+    long_settings = [
+        s for s, t in results["epochs"].items() if min(t["gemm floor"]) >= 0.1
+    ]
+    if any(spread[s] > 0.1 for s in long_settings):
         print("WARNING: other load disturbed this run; re-run on a quiet machine.")
 
     if results["predict"]:
