@@ -409,8 +409,8 @@ def report(results, n_rows, quick=False):
     spread = {s: noise(t["gemm floor"]) for s, t in results["epochs"].items()}
     listed = ", ".join(f"{s} {x:.0%}" for s, x in spread.items())
     print(f"GEMM floor spread over rounds (max / min - 1): {listed}")
-    # Sub-second epochs jitter by more than 10% on their own; judge by the
-    # settings whose floor takes at least 0.1 s an epoch.
+    # Epochs of a few milliseconds jitter by more than 10% on their own; judge by
+    # the settings whose floor takes at least 0.1 s an epoch.
     long_settings = [
         s for s, t in results["epochs"].items() if min(t["gemm floor"]) >= 0.1
     ]
