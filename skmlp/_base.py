@@ -138,7 +138,7 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
             self._random_state = check_random_state(self.random_state)
         if first_pass:
             network.initialize(self._random_state)
-            self._trainer = Trainer(self._new_optimizer(), self.learning_rate_init)
+            self._trainer = Trainer(self._new_optimizer())
             self.n_outputs_ = Y.shape[1]
             self.n_layers_ = len(layer_units)
             self.out_activation_ = network.output.name

@@ -261,3 +261,23 @@ def test_test_accuracy_close_to_sklearn(load):
         assert ours.score(X_test, y_test) == pytest.approx(
             reference_accuracy, abs=0.04
         ), params
+
+
+def test_warm_start_uses_a_changed_learning_rate_init():
+    """A new learning_rate_init set before a warm_start fit is used (as in
+    scikit-learn, whose momentum-free SGD step does not depend on the reset
+    optimizer state)."""
+    X, y = load_iris(return_X_y=True)
+    params = {"hidden_layer_sizes": (5,), "solver": "sgd", "momentum": 0.0,
+              "shuffle": False, "batch_size": len(X), "max_iter": 1,
+              "learning_rate_init": 0.01, "random_state": 0}
+    models = []
+    for Estimator in (MLPClassifierScratch, MLPClassifier):
+        model = Estimator(**params)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X, y)
+            model.set_params(warm_start=True, learning_rate_init=0.5).fit(X, y)
+        models.append(model)
+    ours, theirs = models
+    np.testing.assert_allclose(ours.coefs_[0], theirs.coefs_[0], rtol=1e-12)

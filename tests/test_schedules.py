@@ -175,3 +175,20 @@ def test_step_decay_changes_training():
     assert step.loss_curve_[:5] == constant.loss_curve_[:5]
     assert all(a != b for a, b in zip(step.loss_curve_[5:], constant.loss_curve_[5:]))
     assert not np.allclose(step.coefs_[0], constant.coefs_[0])
+
+
+def test_warm_start_with_a_changed_step_schedule_uses_the_new_rate_at_once():
+    """Changing gamma before a warm_start fit takes effect from its first
+    epoch: the rate is recomputed from the new parameters and the epochs done."""
+    X, y = load_iris(return_X_y=True)
+    model = MLPClassifierScratch(
+        hidden_layer_sizes=(5,), learning_rate="step", step_size=2, gamma=0.5,
+        max_iter=3, random_state=0, n_iter_no_change=100,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+        assert model._trainer.learning_rate == pytest.approx(1e-3 * 0.5)
+        model.set_params(warm_start=True, gamma=0.1, max_iter=1).fit(X, y)
+    # 4 epochs done: 1e-3 * 0.1 ** (4 // 2), computed with the new gamma.
+    assert model._trainer.learning_rate == pytest.approx(1e-3 * 0.1**2)
