@@ -1,6 +1,8 @@
 """The estimator shared by the classifier and the regressor: parameters,
 validation, ``fit`` / ``partial_fit`` and the fitted state."""
 
+from typing import ClassVar
+
 import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
@@ -28,7 +30,7 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
     scored (``_validation_scorer``).
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict] = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
         "solver": [StrOptions(set(OPTIMIZERS))],
