@@ -1,11 +1,10 @@
 """The estimator shared by the classifier and the regressor: parameters,
 validation, ``fit`` / ``partial_fit`` and the fitted state."""
 
-from typing import ClassVar
-
 import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
+from typing import ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, is_classifier
