@@ -17,10 +17,9 @@ from ._base import BaseMLPScratch
 
 
 class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
-    __doc__ = f"""Multilayer perceptron classifier, a drop-in for
-    :class:`sklearn.neural_network.MLPClassifier`.
+    __doc__ = f"""Multilayer perceptron classifier on a NumPy backprop core.
 
-    Minimises the log-loss (softmax for several classes, independent sigmoids
+    A drop-in for :class:`sklearn.neural_network.MLPClassifier`. Minimises the log-loss (softmax for several classes, independent sigmoids
     for two classes or multilabel targets) with a stochastic optimizer, on a
     backpropagation core written for NumPy.
 
@@ -36,7 +35,7 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
     See Also
     --------
     MLPRegressorScratch : The regressor on the same core.
-    sklearn.neural_network.MLPClassifier : scikit-learn's original.
+    sklearn.neural_network.MLPClassifier : The scikit-learn original.
 
     Examples
     --------

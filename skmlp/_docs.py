@@ -63,7 +63,8 @@ PARAMETERS = """\
     warm_start : bool, default=False
         Continue from the current weights at the next ``fit``. Unlike
         scikit-learn, the optimizer state (momentum, Adam's moments, the
-        learning rate) is kept too.
+        schedule's progress) is kept too; changed learning-rate parameters
+        take effect from the next epoch.
 
     momentum : float, default=0.9
         Momentum of 'sgd', in [0, 1].
@@ -72,8 +73,8 @@ PARAMETERS = """\
         Use Nesterov's momentum with 'sgd'.
 
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the data (stratified for
-        classification), stop when its score (accuracy / R^2) has not improved
+        Hold out ``validation_fraction`` of the data (stratified for binary
+        and multiclass targets), stop when its score (accuracy / R^2) has not improved
         by ``tol`` for ``n_iter_no_change`` epochs, and keep the best weights.
 
     validation_fraction : float, default=0.1

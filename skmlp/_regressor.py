@@ -13,10 +13,9 @@ from ._base import BaseMLPScratch
 
 
 class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
-    __doc__ = f"""Multilayer perceptron regressor, a drop-in for
-    :class:`sklearn.neural_network.MLPRegressor`.
+    __doc__ = f"""Multilayer perceptron regressor on a NumPy backprop core.
 
-    Minimises half the squared error with a stochastic optimizer, on a
+    A drop-in for :class:`sklearn.neural_network.MLPRegressor`. Minimises half the squared error with a stochastic optimizer, on a
     backpropagation core written for NumPy. Several outputs are trained
     jointly when ``y`` is 2-D.
 
@@ -32,7 +31,7 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
     See Also
     --------
     MLPClassifierScratch : The classifier on the same core.
-    sklearn.neural_network.MLPRegressor : scikit-learn's original.
+    sklearn.neural_network.MLPRegressor : The scikit-learn original.
 
     Examples
     --------
