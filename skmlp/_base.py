@@ -298,8 +298,10 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
         val_weight = None
         if sample_weight is not None:
             val_weight = sample_weight[val_rows]
-            for name, weights in (("training", sample_weight[train_rows]),
-                                  ("validation", val_weight)):
+            for name, weights in (
+                ("training", sample_weight[train_rows]),
+                ("validation", val_weight),
+            ):
                 if not weights.any():
                     raise ValueError(
                         f"The sample weights of the {name} set left by the "

@@ -22,8 +22,8 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
     :class:`sklearn.neural_network.MLPClassifier`.
 
     Minimises the log-loss (softmax for several classes, independent sigmoids
-    for two classes or multilabel targets) with a stochastic optimizer, on a
-    backpropagation core written for NumPy.
+    for two classes or multilabel targets) with L-BFGS or a stochastic
+    optimizer, on a backpropagation core written for NumPy.
 
     Parameters
     ----------

@@ -122,5 +122,10 @@ class ExpPoissonDeviance:
 
 OUTPUTS = {
     cls.name: cls
-    for cls in (SoftmaxLogLoss, SigmoidLogLoss, IdentitySquaredError, ExpPoissonDeviance)
+    for cls in (
+        SoftmaxLogLoss,
+        SigmoidLogLoss,
+        IdentitySquaredError,
+        ExpPoissonDeviance,
+    )
 }

@@ -164,9 +164,7 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
         def score(output):
             if not np.isfinite(output).all():
                 return np.nan
-            return r2_score(
-                y_val, self._values(output), sample_weight=sample_weight
-            )
+            return r2_score(y_val, self._values(output), sample_weight=sample_weight)
 
         return score
 

@@ -10,9 +10,7 @@ def _expected_failed_checks(estimator):
     if getattr(estimator, "loss", None) == "poisson":
         # This check fits negative targets without consulting the
         # positive_only tag; the Poisson loss rightly rejects them.
-        return {
-            "check_regressor_multioutput": "negative targets, invalid for Poisson"
-        }
+        return {"check_regressor_multioutput": "negative targets, invalid for Poisson"}
     return {}
 
 
