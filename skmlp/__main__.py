@@ -67,14 +67,14 @@ def main(argv=None):
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.25, stratify=y, random_state=args.random_state
     )
-    shared = dict(
-        hidden_layer_sizes=tuple(args.hidden),
-        solver=args.solver,
-        max_iter=args.max_iter,
-        batch_size=args.batch_size or "auto",
-        learning_rate_init=args.learning_rate_init,
-        random_state=args.random_state,
-    )
+    shared = {
+        "hidden_layer_sizes": tuple(args.hidden),
+        "solver": args.solver,
+        "max_iter": args.max_iter,
+        "batch_size": args.batch_size or "auto",
+        "learning_rate_init": args.learning_rate_init,
+        "random_state": args.random_state,
+    }
     print(
         f"{args.dataset}: {X_train.shape[0]} train / {X_test.shape[0]} test samples, "
         f"{X.shape[1]} features, {len(set(y))} classes; "

@@ -4,6 +4,7 @@ validation, ``fit`` / ``partial_fit`` and the fitted state."""
 import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
+from typing import ClassVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -35,7 +36,7 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
     scored (``_validation_scorer``).
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict] = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
         "solver": [StrOptions({"lbfgs", *OPTIMIZERS})],
@@ -222,7 +223,7 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
         across warm_start / partial_fit."""
         backend = network.backend
         if self._trainer is None:
-            self._trainer = Trainer(self._new_optimizer(), self.learning_rate_init)
+            self._trainer = Trainer(self._new_optimizer())
         else:
             self._update_optimizer()
 

@@ -158,14 +158,13 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
             self.classes_ = self._label_binarizer.classes_
         else:
             classes = unique_labels(y)
-            if self.warm_start and not incremental:
-                if set(classes) != set(self.classes_):
-                    raise ValueError(
-                        "warm_start can only be used where `y` has the same classes "
-                        f"as in the previous call to fit. Previously got "
-                        f"{self.classes_}, `y` has {classes}. Set warm_start=False "
-                        "to train a new model."
-                    )
+            if self.warm_start and not incremental and set(classes) != set(self.classes_):
+                raise ValueError(
+                    "warm_start can only be used where `y` has the same classes "
+                    f"as in the previous call to fit. Previously got "
+                    f"{self.classes_}, `y` has {classes}. Set warm_start=False "
+                    "to train a new model."
+                )
             unknown = np.setdiff1d(classes, self.classes_)
             if len(unknown):
                 raise ValueError(

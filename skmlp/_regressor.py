@@ -1,5 +1,7 @@
 """MLPRegressorScratch: real-valued targets, one or several outputs."""
 
+from typing import ClassVar
+
 import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
@@ -55,7 +57,7 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
     True
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict] = {
         **BaseMLPScratch._parameter_constraints,
         "loss": [StrOptions({"squared_error", "poisson"})],
     }

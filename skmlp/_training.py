@@ -33,6 +33,8 @@ class Trainer:
     Attributes
     ----------
     optimizer : Optimizer
+    schedule : LearningRateSchedule or None
+        The schedule of the last call.
     learning_rate : float
         The rate the next step uses; the schedule moves it at epoch ends.
     epochs, samples_seen : int
@@ -48,9 +50,10 @@ class Trainer:
         Epochs in a row without a ``tol`` improvement.
     """
 
-    def __init__(self, optimizer, learning_rate):
+    def __init__(self, optimizer):
         self.optimizer = optimizer
-        self.learning_rate = learning_rate
+        self.schedule = None
+        self.learning_rate = None
         self.epochs = 0
         self.samples_seen = 0
         self.loss_curve = []
@@ -130,6 +133,14 @@ class Trainer:
     ):
         xp = network.backend.xp
         self.optimizer.prepare(network.params, network.backend)
+        if schedule != self.schedule:
+            # New or changed learning-rate parameters: the rate they give at
+            # this point of training (a rate the adaptive schedule has already
+            # divided is only kept while its parameters stay the same).
+            self.schedule = schedule
+            self.learning_rate = schedule.after_epoch(
+                schedule.learning_rate_init, self.epochs, self.samples_seen
+            )
         n_samples = X.shape[0] if rows is None else len(rows)
         batch_size = min(settings.batch_size, n_samples)
         order = np.arange(n_samples) if rows is None else np.array(rows)
