@@ -38,7 +38,8 @@ def parse_args(argv=None):
         "--hidden", type=int, nargs="+", default=[100], metavar="UNITS",
         help="hidden layer sizes (default: 100)",
     )
-    parser.add_argument("--solver", choices=["sgd", "adam", "rmsprop"], default="adam",
+    parser.add_argument("--solver", choices=["lbfgs", "sgd", "adam", "rmsprop"],
+                        default="adam",
                         help="optimizer; scikit-learn has no rmsprop, so it is "
                         "skipped for that one (default: adam)")
     parser.add_argument("--max-iter", type=int, default=200, help="epochs (default: 200)")

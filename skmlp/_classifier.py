@@ -4,6 +4,7 @@ import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
     _check_partial_fit_first_call,
     check_classification_targets,
@@ -19,9 +20,9 @@ from ._base import BaseMLPScratch
 class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
     __doc__ = f"""Multilayer perceptron classifier on a NumPy backprop core.
 
-    A drop-in for :class:`sklearn.neural_network.MLPClassifier`. Minimises the log-loss (softmax for several classes, independent sigmoids
-    for two classes or multilabel targets) with a stochastic optimizer, on a
-    backpropagation core written for NumPy.
+    A drop-in for :class:`sklearn.neural_network.MLPClassifier`. Minimises
+    the log-loss (softmax for several classes, independent sigmoids for two
+    classes or multilabel targets) with L-BFGS or a stochastic optimizer.
 
     Parameters
     ----------
@@ -77,6 +78,7 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         beta_2=0.999,
         epsilon=1e-8,
         n_iter_no_change=10,
+        max_fun=15000,
         rho=0.9,
         step_size=10,
         gamma=0.1,
@@ -104,21 +106,29 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
         self.rho = rho
         self.step_size = step_size
         self.gamma = gamma
         self.backend = backend
 
-    def partial_fit(self, X, y, classes=None):
+    @available_if(lambda est: est._check_solver())
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the model with one epoch over the given data.
+
+        Only for the stochastic solvers ('sgd', 'adam', 'rmsprop').
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             The input data.
 
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
             The target labels.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample's loss; None weighs all
+            equally.
 
         classes : array-like of shape (n_classes,), default=None
             Every class that will ever appear, required on the first call
@@ -136,7 +146,7 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
                 self._label_binarizer.fit(y)
             else:
                 self._label_binarizer.fit(classes)
-        return self._partial_fit(X, y)
+        return self._partial_fit(X, y, sample_weight)
 
     def _encode_targets(self, y, incremental):
         if y.ndim == 2 and y.shape[1] == 1:
@@ -171,11 +181,13 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
     def _stratify_validation(self):
         return self._label_binarizer.y_type_ != "multilabel-indicator"
 
-    def _validation_scorer(self, y_val):
+    def _validation_scorer(self, y_val, sample_weight):
         def score(output):
             if not np.isfinite(output).all():
                 return np.nan
-            return accuracy_score(y_val, self._labels(output))
+            return accuracy_score(
+                y_val, self._labels(output), sample_weight=sample_weight
+            )
 
         return score
 
@@ -189,7 +201,7 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             The input data.
 
         Returns
@@ -204,16 +216,21 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             The input data.
 
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
             Columns follow ``classes_``. Binary problems get two columns;
-            multilabel problems one probability per label.
+            multilabel problems one probability per label. Sigmoid outputs
+            (binary, multilabel) are kept within ``[eps, 1 - eps]``, as the
+            log-loss sees them, so that none is exactly 0 or 1.
         """
         proba = self._forward(X)
+        if self.out_activation_ == "logistic":
+            eps = np.finfo(proba.dtype).eps
+            np.clip(proba, eps, 1 - eps, out=proba)
         if proba.shape[1] == 1 and self._label_binarizer.y_type_ == "binary":
             return np.hstack([1 - proba, proba])
         return proba
@@ -223,7 +240,7 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             The input data.
 
         Returns

@@ -2,9 +2,18 @@
 
 Each pair is a canonical link, so the gradient of the loss with respect to the
 output pre-activation is simply ``(prediction - target)`` times a constant
-(:meth:`gradient_scale`). Losses are means over samples, so they and their
-gradients do not grow with the batch size.
+(:meth:`gradient_scale`). Losses are means over samples (weighted means when
+sample weights are given), so they and their gradients do not grow with the
+batch size.
 """
+
+
+def _sample_mean(per_entry, sample_weight):
+    """Mean over samples (rows) of the row sums of ``per_entry``; with
+    ``sample_weight``, the weighted mean ``sum_i w_i s_i / sum_i w_i``."""
+    if sample_weight is None:
+        return per_entry.sum() / per_entry.shape[0]
+    return (sample_weight @ per_entry).sum() / sample_weight.sum()
 
 
 class _LogLoss:
@@ -36,9 +45,9 @@ class SoftmaxLogLoss(_LogLoss):
         xp.exp(z, out=z)
         z /= z.sum(axis=1, keepdims=True)
 
-    def loss(self, y, p):
+    def loss(self, y, p, sample_weight=None):
         """Mean over samples of ``-sum_k y_k log p_k``."""
-        return -(y * self._clipped_log(p)).sum() / p.shape[0]
+        return -_sample_mean(y * self._clipped_log(p), sample_weight)
 
 
 class SigmoidLogLoss(_LogLoss):
@@ -49,11 +58,11 @@ class SigmoidLogLoss(_LogLoss):
     def activate(self, z):
         self._expit(z, out=z)
 
-    def loss(self, y, p):
+    def loss(self, y, p, sample_weight=None):
         """Mean over samples of ``-sum_k [y_k log p_k + (1 - y_k) log(1 - p_k)]``."""
         log_p = self._clipped_log(p)
         log_not_p = self._clipped_log(1 - p)
-        return -(y * log_p + (1 - y) * log_not_p).sum() / p.shape[0]
+        return -_sample_mean(y * log_p + (1 - y) * log_not_p, sample_weight)
 
 
 class IdentitySquaredError:
@@ -68,8 +77,10 @@ class IdentitySquaredError:
     def activate(self, z):
         pass
 
-    def loss(self, y, p):
+    def loss(self, y, p, sample_weight=None):
         diff = p - y
+        if sample_weight is not None:
+            return 0.5 * _sample_mean(diff * diff, sample_weight) / diff.shape[1]
         return 0.5 * self._xp.vdot(diff, diff) / diff.size
 
     @staticmethod
@@ -79,4 +90,42 @@ class IdentitySquaredError:
         return 1.0 / (n_samples * n_outputs)
 
 
-OUTPUTS = {cls.name: cls for cls in (SoftmaxLogLoss, SigmoidLogLoss, IdentitySquaredError)}
+class ExpPoissonDeviance:
+    """Exponential output with half the Poisson deviance, summed over outputs
+    and averaged over samples (scikit-learn's ``loss='poisson'``): the
+    canonical link of the Poisson distribution, so predictions stay positive."""
+
+    name = "exp"
+
+    def __init__(self, backend):
+        self._xp = backend.xp
+
+    def activate(self, z):
+        self._xp.exp(z, out=z)
+
+    def loss(self, y, p, sample_weight=None):
+        """Mean over samples of ``sum_k [y_k log(y_k / p_k) - y_k + p_k]``,
+        where ``y log(y / p)`` is 0 for ``y = 0``."""
+        xp = self._xp
+        positive = y > 0
+        # Where y = 0 the log term is 0; divide by 1 there so no log(0) is taken.
+        y_log_ratio = y * xp.log(xp.where(positive, y, 1) / p)
+        deviance = xp.where(positive, y_log_ratio, 0) - y + p
+        return _sample_mean(deviance, sample_weight)
+
+    @staticmethod
+    def gradient_scale(n_samples, n_outputs):
+        # d/dz [y log(y / e^z) - y + e^z] = e^z - y: the canonical-link delta,
+        # and the loss is summed (not averaged) over outputs.
+        return 1.0 / n_samples
+
+
+OUTPUTS = {
+    cls.name: cls
+    for cls in (
+        SoftmaxLogLoss,
+        SigmoidLogLoss,
+        IdentitySquaredError,
+        ExpPoissonDeviance,
+    )
+}

@@ -147,6 +147,7 @@ BAD_PARAMETERS = {
     "beta_2": -0.1,
     "epsilon": 0.0,
     "n_iter_no_change": 0,
+    "max_fun": 0,
     "rho": 1.0,
     "step_size": 0,
     "gamma": 0.0,
@@ -181,18 +182,11 @@ def test_unknown_regression_loss():
     X, y = data(MLPRegressorScratch)
     with pytest.raises(
         InvalidParameterError,
-        match="The 'loss' parameter of "
-        "MLPRegressorScratch must be a str among {'squared_error'}",
-    ):
+        match="The 'loss' parameter of MLPRegressorScratch must be a str among",
+    ) as error:
         MLPRegressorScratch(loss="huber").fit(X, y)
-
-
-def test_lbfgs_is_not_available_yet():
-    X, y = data(MLPClassifierScratch)
-    with pytest.raises(
-        ValueError, match="The 'solver' parameter .* Got 'lbfgs' instead"
-    ):
-        MLPClassifierScratch(solver="lbfgs").fit(X, y)
+    # The options are a set: their order in the message varies between runs.
+    assert "'squared_error'" in str(error.value) and "'poisson'" in str(error.value)
 
 
 @pytest.mark.parametrize("sizes", [(0,), (5, 0), (-3,), (4, -1), (3.5,)])
