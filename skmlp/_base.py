@@ -14,7 +14,13 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._backend import BACKENDS, get_backend
+from ._backend import (
+    BACKENDS,
+    BackendUnavailableError,
+    explain_out_of_memory,
+    get_backend,
+    host_input,
+)
 from ._network import Network
 from ._optimizers import OPTIMIZERS
 from ._schedules import SCHEDULES, LearningRateSchedule
@@ -120,8 +126,8 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
         )
         X, y = validate_data(
             self,
-            X,
-            y,
+            host_input(X),
+            host_input(y),
             multi_output=True,
             y_numeric=not is_classifier(self),
             dtype=(np.float64, np.float32),
@@ -169,18 +175,27 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
             self.step_size,
             self.gamma,
         )
-        self.n_iter_, stopped = self._trainer.run(
-            network,
-            backend.to_device(X),
-            backend.to_device(Y),
-            settings,
-            schedule,
-            self._random_state,
-            rows=rows,
-            validation_score=validation_score,
-        )
+        with explain_out_of_memory(
+            backend, n_samples, layer_units, batch_size, X.dtype
+        ):
+            # Uploaded once; every epoch shuffles and gathers on the device.
+            X_device, Y_device = backend.to_device(X), backend.to_device(Y)
+            try:
+                self.n_iter_, stopped = self._trainer.run(
+                    network,
+                    X_device,
+                    Y_device,
+                    settings,
+                    schedule,
+                    self._random_state,
+                    rows=rows,
+                    validation_score=validation_score,
+                )
+            finally:
+                # Even an interrupted fit leaves only NumPy state behind, so
+                # the estimator pickles and continues on any backend.
+                self._trainer.optimizer.to_host(backend)
         self.coefs_, self.intercepts_ = network.host_layers()
-        self._trainer.optimizer.to_host(backend)
         self._set_history()
 
         if not all(np.isfinite(p).all() for p in self.coefs_ + self.intercepts_):
@@ -274,10 +289,25 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
         """Output layer values for ``X`` from the current ``coefs_`` and
         ``intercepts_`` (which may have been replaced by the user)."""
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
-        backend = get_backend(self.backend)
+        X = validate_data(
+            self, host_input(X), dtype=(np.float64, np.float32), reset=False
+        )
+        backend = self._prediction_backend()
         dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
         units = [self.n_features_in_, *(c.shape[1] for c in self.coefs_)]
         network = Network(units, self.activation, self.out_activation_, backend, dtype)
         network.set_layers(self.coefs_, self.intercepts_)
         return backend.to_host(network.predict(backend.to_device(X, dtype)))
+
+    def _prediction_backend(self):
+        """The backend to predict with: a model trained on a GPU still
+        predicts (on NumPy, with a warning) where CuPy cannot run."""
+        try:
+            return get_backend(self.backend)
+        except BackendUnavailableError as exc:
+            warnings.warn(
+                f"{exc} Predicting with NumPy instead; "
+                "set_params(backend='numpy') to move the model to the CPU.",
+                UserWarning,
+            )
+            return get_backend("numpy")

@@ -13,6 +13,7 @@ from sklearn.utils.multiclass import (
 from sklearn.utils.validation import column_or_1d
 
 from . import _docs
+from ._backend import host_input, like_input
 from ._base import BaseMLPScratch
 
 
@@ -21,7 +22,7 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
 
     A drop-in for :class:`sklearn.neural_network.MLPClassifier`. Minimises the log-loss (softmax for several classes, independent sigmoids
     for two classes or multilabel targets) with a stochastic optimizer, on a
-    backpropagation core written for NumPy.
+    backpropagation core that runs on NumPy or, on an NVIDIA GPU, CuPy.
 
     Parameters
     ----------
@@ -130,6 +131,7 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         self : object
             The updated estimator.
         """
+        y, classes = host_input(y), host_input(classes)
         if _check_partial_fit_first_call(self, classes):
             self._label_binarizer = LabelBinarizer()
             if type_of_target(y).startswith("multilabel"):
@@ -195,9 +197,10 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         Returns
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_labels)
-            The predicted classes.
+            The predicted classes (a CuPy array for CuPy input with numeric
+            classes).
         """
-        return self._labels(self._forward(X))
+        return like_input(X, self._labels(self._forward(X)))
 
     def predict_proba(self, X):
         """Probability of each class for the rows of ``X``.
@@ -211,12 +214,13 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         -------
         proba : ndarray of shape (n_samples, n_classes)
             Columns follow ``classes_``. Binary problems get two columns;
-            multilabel problems one probability per label.
+            multilabel problems one probability per label. A CuPy array for
+            CuPy input.
         """
         proba = self._forward(X)
         if proba.shape[1] == 1 and self._label_binarizer.y_type_ == "binary":
-            return np.hstack([1 - proba, proba])
-        return proba
+            proba = np.hstack([1 - proba, proba])
+        return like_input(X, proba)
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`.
@@ -229,10 +233,10 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
-            ``log(predict_proba(X))``.
+            ``log(predict_proba(X))`` (a CuPy array for CuPy input).
         """
-        proba = self.predict_proba(X)
-        return np.log(proba, out=proba)
+        proba = self.predict_proba(host_input(X))
+        return like_input(X, np.log(proba, out=proba))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -10,9 +10,6 @@ backend, so the same code runs on NumPy and CuPy.
 
 from itertools import pairwise
 
-from ._activations import ACTIVATIONS
-from ._losses import OUTPUTS
-
 
 def _layer_views(flat, shapes):
     """Split ``flat`` into per-layer weight matrices and bias vectors."""
@@ -58,8 +55,9 @@ class Network:
         self.scratch = xp.empty_like(self.params)
         self.coefs, self.intercepts = _layer_views(self.params, self.shapes)
         self.coef_grads, self.intercept_grads = _layer_views(self.grads, self.shapes)
-        self.hidden = ACTIVATIONS[activation](backend)
-        self.output = OUTPUTS[output](backend)
+        # The backend builds them, so a GPU backend can fuse their kernels.
+        self.hidden = backend.activation(activation)
+        self.output = backend.output(output)
         self._rows = 0
 
     @property

@@ -9,6 +9,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import column_or_1d
 
 from . import _docs
+from ._backend import like_input
 from ._base import BaseMLPScratch
 
 
@@ -16,8 +17,8 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
     __doc__ = f"""Multilayer perceptron regressor on a NumPy backprop core.
 
     A drop-in for :class:`sklearn.neural_network.MLPRegressor`. Minimises half the squared error with a stochastic optimizer, on a
-    backpropagation core written for NumPy. Several outputs are trained
-    jointly when ``y`` is 2-D.
+    backpropagation core that runs on NumPy or, on an NVIDIA GPU, CuPy.
+    Several outputs are trained jointly when ``y`` is 2-D.
 
     Parameters
     ----------
@@ -162,6 +163,6 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
         Returns
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            The predicted values.
+            The predicted values (a CuPy array for CuPy input).
         """
-        return self._values(self._forward(X))
+        return like_input(X, self._values(self._forward(X)))

@@ -76,13 +76,16 @@ class Trainer:
         ``validation_score(network) -> float``, when given, turns on early
         stopping: the stop rule watches it instead of the training loss and
         the best-scoring weights are restored at the end. ``random_state`` is
-        the NumPy ``RandomState`` that shuffles.
+        the NumPy ``RandomState`` the shuffle draws from (a device backend
+        seeds its own generator from it).
 
         Returns the number of epochs run and whether the stop rule fired
         (``False`` means the epoch limit was reached first).
         """
-        xp = network.backend.xp
-        self.optimizer.prepare(network.params, network.backend)
+        backend = network.backend
+        xp = backend.xp
+        self.optimizer.prepare(network.params, backend)
+        step = backend.optimizer_step(self.optimizer)
         if schedule != self.schedule:
             # New or changed learning-rate parameters: the rate they give at
             # this point of training (a rate the adaptive schedule has already
@@ -93,7 +96,11 @@ class Trainer:
             )
         n_samples = X.shape[0] if rows is None else len(rows)
         batch_size = min(settings.batch_size, n_samples)
+        # The row order lives where X does: shuffled and gathered there.
         order = np.arange(n_samples) if rows is None else np.array(rows)
+        order = backend.to_device(order)
+        if settings.shuffle:
+            shuffle = backend.shuffler(random_state)
         gather = settings.shuffle or rows is not None
         if gather:
             X_batch = xp.empty((batch_size, X.shape[1]), X.dtype)
@@ -105,7 +112,7 @@ class Trainer:
         n_epochs = 0
         while n_epochs < settings.max_epochs and not stopped:
             if settings.shuffle:
-                random_state.shuffle(order)
+                shuffle(order)
             epoch_loss = 0.0
             for start in range(0, n_samples, batch_size):
                 stop = min(start + batch_size, n_samples)
@@ -117,9 +124,7 @@ class Trainer:
                 else:
                     xb, yb = X[start:stop], Y[start:stop]
                 batch_loss = network.loss_gradient(xb, yb, settings.alpha)
-                self.optimizer.step(
-                    network.params, network.grads, self.learning_rate, network.scratch
-                )
+                step(network.params, network.grads, self.learning_rate, network.scratch)
                 epoch_loss = epoch_loss + batch_loss * (stop - start)
 
             n_epochs += 1
