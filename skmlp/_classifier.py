@@ -238,6 +238,27 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         proba = self.predict_proba(host_input(X))
         return like_input(X, np.log(proba, out=proba))
 
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy of :meth:`predict` on ``X`` against ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Test samples (NumPy or CuPy: scored on the host either way).
+
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            True labels; subset accuracy for multilabel targets.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            The mean accuracy.
+        """
+        return super().score(host_input(X), host_input(y), host_input(sample_weight))
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True

@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import column_or_1d
 
 from . import _docs
-from ._backend import like_input
+from ._backend import host_input, like_input
 from ._base import BaseMLPScratch
 
 
@@ -166,3 +166,24 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
             The predicted values (a CuPy array for CuPy input).
         """
         return like_input(X, self._values(self._forward(X)))
+
+    def score(self, X, y, sample_weight=None):
+        """Coefficient of determination R^2 of :meth:`predict` on ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Test samples (NumPy or CuPy: scored on the host either way).
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True values.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            R^2, averaged uniformly over outputs.
+        """
+        return super().score(host_input(X), host_input(y), host_input(sample_weight))

@@ -406,8 +406,10 @@ def test_device_inputs_are_validated_on_the_host_and_answered_in_kind(
     assert isinstance(device.predict(X), np.ndarray)
     classes = FakeCupyArray([0, 1, 2])
     device.partial_fit(FakeCupyArray(X), FakeCupyArray(y), classes=classes)
+    assert device.score(FakeCupyArray(X), FakeCupyArray(y)) == host.score(X, y)
     reg = MLPRegressorScratch(max_iter=3).fit(FakeCupyArray(X), FakeCupyArray(y * 1.0))
     assert isinstance(reg.predict(FakeCupyArray(X)), FakeCupyArray)
+    assert reg.score(FakeCupyArray(X), FakeCupyArray(y * 1.0)) == reg.score(X, y * 1.0)
 
 
 def test_string_labels_stay_numpy_for_device_input(classification):
