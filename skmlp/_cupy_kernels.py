@@ -277,29 +277,30 @@ def _scalar(value, like):
     return like.dtype.type(value)
 
 
-class FusedSoftmaxLogLoss(SoftmaxLogLoss):
+class _FusedLogLoss:
+    """The mean log-loss as one reduction, ``self._loss``."""
+
+    def loss(self, y, p):
+        eps = self._xp.finfo(p.dtype).eps
+        return self._loss(y, p, _scalar(eps, p), _scalar(p.shape[0], p))
+
+
+class FusedSoftmaxLogLoss(_FusedLogLoss, SoftmaxLogLoss):
     def __init__(self, backend):
         super().__init__(backend)
         self._softmax = backend.output_kernels.softmax
-        self._loss = backend.output_kernels.log_loss["softmax"]
+        self._loss = backend.output_kernels.log_loss[self.name]
 
     def activate(self, z):
         n_rows, n_cols = z.shape
         self._softmax(n_cols, z, size=n_rows)
 
-    def loss(self, y, p):
-        eps = self._xp.finfo(p.dtype).eps
-        return self._loss(y, p, _scalar(eps, p), _scalar(p.shape[0], p))
 
-
-class FusedSigmoidLogLoss(SigmoidLogLoss):
+class FusedSigmoidLogLoss(_FusedLogLoss, SigmoidLogLoss):
+    # activate is the backend's fused expit already.
     def __init__(self, backend):
         super().__init__(backend)
-        self._loss = backend.output_kernels.log_loss["logistic"]
-
-    def loss(self, y, p):
-        eps = self._xp.finfo(p.dtype).eps
-        return self._loss(y, p, _scalar(eps, p), _scalar(p.shape[0], p))
+        self._loss = backend.output_kernels.log_loss[self.name]
 
 
 class FusedSquaredError(IdentitySquaredError):
