@@ -15,6 +15,7 @@ device is tested here:
 """
 
 import importlib.abc
+import inspect
 import pickle
 import sys
 import types
@@ -198,7 +199,7 @@ class SimulatedOutOfMemory(Exception):
 class SimulatedDeviceBackend(NumpyBackend):
     """NumPy arithmetic, but every array the backend makes is a DeviceArray;
     uploads larger than ``upload_limit`` bytes run out of memory, and the
-    optimizer step fails after ``failing_step`` steps."""
+    device fails (RuntimeError) at optimizer step number ``failing_step``."""
 
     name = "simulated-device"
     xp = _DeviceNumpy()
@@ -228,7 +229,7 @@ class SimulatedDeviceBackend(NumpyBackend):
         def step(*args):
             steps.append(1)
             if len(steps) == self.failing_step:
-                raise KeyboardInterrupt
+                raise RuntimeError("the device failed")
             optimizer.step(*args)
 
         return step
@@ -315,7 +316,7 @@ def test_interrupted_fit_leaves_host_state(simulated_device, classification):
     clf = MLPClassifierScratch(backend="cupy", max_iter=3, batch_size=10)
     clf.fit(X, y)
     simulated_device.failing_step = 3
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(RuntimeError, match="the device failed"):
         clf.partial_fit(X, y)
     assert_host_only(clf)
 
@@ -455,6 +456,25 @@ def test_every_activation_output_and_optimizer_has_a_fused_version():
         instance = optimizer()
         step = _cupy_kernels.fused_step(instance, kernels.optimizer_steps)
         assert step != instance.step
+
+
+@pytest.mark.parametrize(
+    "fused, reference, methods",
+    [
+        (_cupy_kernels.FusedActivation, ACTIVATIONS["relu"], ("forward", "backward")),
+        *(
+            (_cupy_kernels.FUSED_OUTPUTS[name], OUTPUTS[name], ("activate", "loss"))
+            for name in OUTPUTS
+        ),
+    ],
+)
+def test_fused_layers_keep_the_interface_of_the_numpy_ones(fused, reference, methods):
+    # The fused layers only run on a GPU: a change of the NumPy layers'
+    # signatures must show here, on the CPU, rather than there.
+    for method in methods:
+        assert inspect.signature(getattr(fused, method)) == inspect.signature(
+            getattr(reference, method)
+        ), method
 
 
 @pytest.mark.parametrize("name", sorted(ACTIVATIONS))
