@@ -18,7 +18,7 @@ from ._base import BaseMLPScratch
 
 
 class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
-    __doc__ = f"""Multilayer perceptron classifier on a NumPy backprop core.
+    __doc__ = f"""Multilayer perceptron classifier on a NumPy or CuPy backprop core.
 
     A drop-in for :class:`sklearn.neural_network.MLPClassifier`. Minimises the log-loss (softmax for several classes, independent sigmoids
     for two classes or multilabel targets) with a stochastic optimizer, on a

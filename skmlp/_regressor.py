@@ -14,7 +14,7 @@ from ._base import BaseMLPScratch
 
 
 class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
-    __doc__ = f"""Multilayer perceptron regressor on a NumPy backprop core.
+    __doc__ = f"""Multilayer perceptron regressor on a NumPy or CuPy backprop core.
 
     A drop-in for :class:`sklearn.neural_network.MLPRegressor`. Minimises half the squared error with a stochastic optimizer, on a
     backpropagation core that runs on NumPy or, on an NVIDIA GPU, CuPy.
