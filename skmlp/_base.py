@@ -20,7 +20,13 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._backend import BACKENDS, get_backend
+from ._backend import (
+    BACKENDS,
+    BackendUnavailableError,
+    explain_out_of_memory,
+    get_backend,
+    host_input,
+)
 from ._lbfgs import minimize_lbfgs
 from ._network import Network
 from ._optimizers import OPTIMIZERS
@@ -144,8 +150,8 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
         )
         X, y = validate_data(
             self,
-            X,
-            y,
+            host_input(X),
+            host_input(y),
             accept_sparse=["csr", "csc"],
             multi_output=True,
             y_numeric=not is_classifier(self),
@@ -249,18 +255,27 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
             self.step_size,
             self.gamma,
         )
-        self.n_iter_, stopped = self._trainer.run(
-            network,
-            _backend_input(backend, X),
-            backend.to_device(Y),
-            settings,
-            schedule,
-            self._random_state,
-            rows=rows,
-            validation_score=validation_score,
-            sample_weight=sample_weight,
-        )
-        self._trainer.optimizer.to_host(backend)
+        with explain_out_of_memory(
+            backend, n_samples, network.layer_units, batch_size, X.dtype
+        ):
+            # Uploaded once; every epoch shuffles and gathers on the device.
+            X_device, Y_device = _backend_input(backend, X), backend.to_device(Y)
+            try:
+                self.n_iter_, stopped = self._trainer.run(
+                    network,
+                    X_device,
+                    Y_device,
+                    settings,
+                    schedule,
+                    self._random_state,
+                    rows=rows,
+                    validation_score=validation_score,
+                    sample_weight=sample_weight,
+                )
+            finally:
+                # Even an interrupted fit leaves only NumPy state behind, so
+                # the estimator pickles and continues on any backend.
+                self._trainer.optimizer.to_host(backend)
         self._set_history()
         if not incremental and not stopped:
             warnings.warn(
@@ -364,17 +379,30 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
         check_is_fitted(self)
         X = validate_data(
             self,
-            X,
+            host_input(X),
             accept_sparse=["csr", "csc"],
             dtype=(np.float64, np.float32),
             reset=False,
         )
-        backend = get_backend(self.backend)
+        backend = self._prediction_backend()
         dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
         units = [self.n_features_in_, *(c.shape[1] for c in self.coefs_)]
         network = Network(units, self.activation, self.out_activation_, backend, dtype)
         network.set_layers(self.coefs_, self.intercepts_)
         return backend.to_host(network.predict(_backend_input(backend, X, dtype)))
+
+    def _prediction_backend(self):
+        """The backend to predict with: a model trained on a GPU still
+        predicts (on NumPy, with a warning) where CuPy cannot run."""
+        try:
+            return get_backend(self.backend)
+        except BackendUnavailableError as exc:
+            warnings.warn(
+                f"{exc} Predicting with NumPy instead; "
+                "set_params(backend='numpy') to move the model to the CPU.",
+                UserWarning,
+            )
+            return get_backend("numpy")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -14,11 +14,12 @@ from sklearn.utils.multiclass import (
 from sklearn.utils.validation import column_or_1d
 
 from . import _docs
+from ._backend import host_input, like_input
 from ._base import BaseMLPScratch
 
 
 class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
-    __doc__ = f"""Multilayer perceptron classifier on a NumPy backprop core.
+    __doc__ = f"""Multilayer perceptron classifier on a NumPy or CuPy backprop core.
 
     A drop-in for :class:`sklearn.neural_network.MLPClassifier`. Minimises
     the log-loss (softmax for several classes, independent sigmoids for two
@@ -140,6 +141,7 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         self : object
             The updated estimator.
         """
+        y, classes = host_input(y), host_input(classes)
         if _check_partial_fit_first_call(self, classes):
             self._label_binarizer = LabelBinarizer()
             if type_of_target(y).startswith("multilabel"):
@@ -207,9 +209,10 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         Returns
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_labels)
-            The predicted classes.
+            The predicted classes (a CuPy array for CuPy input with numeric
+            classes).
         """
-        return self._labels(self._forward(X))
+        return like_input(X, self._labels(self._forward(X)))
 
     def predict_proba(self, X):
         """Probability of each class for the rows of ``X``.
@@ -225,15 +228,16 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
             Columns follow ``classes_``. Binary problems get two columns;
             multilabel problems one probability per label. Sigmoid outputs
             (binary, multilabel) are kept within ``[eps, 1 - eps]``, as the
-            log-loss sees them, so that none is exactly 0 or 1.
+            log-loss sees them, so that none is exactly 0 or 1. A CuPy array
+            for CuPy input.
         """
         proba = self._forward(X)
         if self.out_activation_ == "logistic":
             eps = np.finfo(proba.dtype).eps
             np.clip(proba, eps, 1 - eps, out=proba)
         if proba.shape[1] == 1 and self._label_binarizer.y_type_ == "binary":
-            return np.hstack([1 - proba, proba])
-        return proba
+            proba = np.hstack([1 - proba, proba])
+        return like_input(X, proba)
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`.
@@ -246,10 +250,31 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
-            ``log(predict_proba(X))``.
+            ``log(predict_proba(X))`` (a CuPy array for CuPy input).
         """
-        proba = self.predict_proba(X)
-        return np.log(proba, out=proba)
+        proba = self.predict_proba(host_input(X))
+        return like_input(X, np.log(proba, out=proba))
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy of :meth:`predict` on ``X`` against ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Test samples (NumPy or CuPy: scored on the host either way).
+
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            True labels; subset accuracy for multilabel targets.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            The mean accuracy.
+        """
+        return super().score(host_input(X), host_input(y), host_input(sample_weight))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -115,8 +115,23 @@ PARAMETERS = """\
     gamma : float, default=0.1
         Factor of each decay of the 'step' schedule. Not in scikit-learn.
 
-    backend : {'numpy'}, default='numpy'
-        Array library that trains the network. Not in scikit-learn.
+    backend : {'numpy', 'cupy', 'auto'}, default='numpy'
+        Where the network trains and predicts. Not in scikit-learn.
+
+        - 'numpy': on the CPU.
+        - 'cupy': on an NVIDIA GPU through CuPy (``pip install skmlp[gpu]``).
+          The training data is uploaded once, shuffled and batched on the
+          device, and the elementwise work runs in fused CUDA kernels.
+        - 'auto': 'cupy' where CuPy imports and finds a CUDA device, else
+          'numpy'.
+
+        Initial weights come from ``random_state`` on the host for every
+        backend, so with ``shuffle=False`` both backends train the same model
+        up to float rounding; with shuffling the GPU draws its own sample
+        order (reproducible from ``random_state``, but not NumPy's). The
+        fitted model holds only NumPy arrays: it pickles, and loads and
+        predicts without CuPy (``predict`` falls back to NumPy with a
+        warning; ``set_params(backend='numpy')`` moves it to the CPU).
 """
 
 ATTRIBUTES = """\

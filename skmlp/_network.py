@@ -10,9 +10,6 @@ backend, so the same code runs on NumPy and CuPy.
 
 from itertools import pairwise
 
-from ._activations import ACTIVATIONS
-from ._losses import OUTPUTS
-
 
 def is_sparse(array):
     """Whether ``array`` is a sparse matrix (SciPy's, or CuPy's alike): the
@@ -64,8 +61,9 @@ class Network:
         self.scratch = xp.empty_like(self.params)
         self.coefs, self.intercepts = _layer_views(self.params, self.shapes)
         self.coef_grads, self.intercept_grads = _layer_views(self.grads, self.shapes)
-        self.hidden = ACTIVATIONS[activation](backend)
-        self.output = OUTPUTS[output](backend)
+        # The backend builds them, so a GPU backend can fuse their kernels.
+        self.hidden = backend.activation(activation)
+        self.output = backend.output(output)
         self._rows = 0
 
     @property

@@ -10,11 +10,12 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import column_or_1d
 
 from . import _docs
+from ._backend import host_input, like_input
 from ._base import BaseMLPScratch
 
 
 class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
-    __doc__ = f"""Multilayer perceptron regressor on a NumPy backprop core.
+    __doc__ = f"""Multilayer perceptron regressor on a NumPy or CuPy backprop core.
 
     A drop-in for :class:`sklearn.neural_network.MLPRegressor`. Minimises
     half the squared error (or half the Poisson deviance) with L-BFGS or a
@@ -185,9 +186,30 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
         Returns
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            The predicted values.
+            The predicted values (a CuPy array for CuPy input).
         """
-        return self._values(self._forward(X))
+        return like_input(X, self._values(self._forward(X)))
+
+    def score(self, X, y, sample_weight=None):
+        """Coefficient of determination R^2 of :meth:`predict` on ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Test samples (NumPy or CuPy: scored on the host either way).
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True values.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            R^2, averaged uniformly over outputs.
+        """
+        return super().score(host_input(X), host_input(y), host_input(sample_weight))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

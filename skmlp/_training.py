@@ -80,10 +80,11 @@ class Trainer:
         ``validation_score(network) -> float``, when given, turns on early
         stopping: the stop rule watches it instead of the training loss and
         the best-scoring weights are restored at the end. ``random_state`` is
-        the NumPy ``RandomState`` that shuffles. ``sample_weight``, a NumPy
-        vector over the rows of ``X``, weights each sample's loss; a batch
-        whose weights are all 0 carries no information and is skipped.
-        ``X`` may be a CSR matrix: its batches are then gathered sparsely.
+        the NumPy ``RandomState`` the shuffle draws from (a device backend
+        seeds its own generator from it). ``sample_weight``, a NumPy vector
+        over the rows of ``X``, weights each sample's loss; a batch whose
+        weights are all 0 carries no information and is skipped. ``X`` may be
+        a CSR matrix: its batches are then gathered sparsely.
 
         A ``KeyboardInterrupt`` stops training with a warning and keeps the
         weights of the last finished epoch (the best ones with early
@@ -131,8 +132,10 @@ class Trainer:
         sample_weight,
         kept_params,
     ):
-        xp = network.backend.xp
-        self.optimizer.prepare(network.params, network.backend)
+        backend = network.backend
+        xp = backend.xp
+        self.optimizer.prepare(network.params, backend)
+        step = backend.optimizer_step(self.optimizer)
         if schedule != self.schedule:
             # New or changed learning-rate parameters: the rate they give at
             # this point of training (a rate the adaptive schedule has already
@@ -143,7 +146,11 @@ class Trainer:
             )
         n_samples = X.shape[0] if rows is None else len(rows)
         batch_size = min(settings.batch_size, n_samples)
+        # The row order lives where X does: shuffled and gathered there.
         order = np.arange(n_samples) if rows is None else np.array(rows)
+        order = backend.to_device(order)
+        if settings.shuffle:
+            shuffle = backend.shuffler(random_state)
         gather = settings.shuffle or rows is not None
         sparse = is_sparse(X)
         if gather:
@@ -152,7 +159,7 @@ class Trainer:
             Y_batch = xp.empty((batch_size, Y.shape[1]), Y.dtype)
         weights, weights_batch = None, None
         if sample_weight is not None:
-            weights = network.backend.to_device(sample_weight, Y.dtype)
+            weights = backend.to_device(sample_weight, Y.dtype)
             weights_batch = xp.empty(batch_size, Y.dtype)
             batch_starts = np.arange(0, n_samples, batch_size)
 
@@ -160,12 +167,13 @@ class Trainer:
         n_epochs = 0
         while n_epochs < settings.max_epochs and not stopped:
             if settings.shuffle:
-                random_state.shuffle(order)
+                shuffle(order)
             epoch_loss = 0.0
             trained_rows = 0
             if weights is not None:
                 # Weight of every batch, on the host: no device sync per batch.
-                batch_weights = np.add.reduceat(sample_weight[order], batch_starts)
+                host_order = backend.to_host(order)
+                batch_weights = np.add.reduceat(sample_weight[host_order], batch_starts)
             for start in range(0, n_samples, batch_size):
                 stop = min(start + batch_size, n_samples)
                 if weights is not None and batch_weights[start // batch_size] == 0:
@@ -188,9 +196,7 @@ class Trainer:
                     if weights is not None:
                         wb = weights[start:stop]
                 batch_loss = network.loss_gradient(xb, yb, settings.alpha, wb)
-                self.optimizer.step(
-                    network.params, network.grads, self.learning_rate, network.scratch
-                )
+                step(network.params, network.grads, self.learning_rate, network.scratch)
                 epoch_loss = epoch_loss + batch_loss * (stop - start)
                 trained_rows += stop - start
 
