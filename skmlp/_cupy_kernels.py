@@ -281,9 +281,9 @@ class _FusedLogLoss:
     """The mean log-loss as one reduction, ``self._loss`` (weighted losses
     take the unfused path)."""
 
-    def loss(self, y, p, sample_weight=None):
+    def loss(self, y, p, sample_weight=None, work=None):
         if sample_weight is not None:
-            return super().loss(y, p, sample_weight)
+            return super().loss(y, p, sample_weight, work)
         eps = self._xp.finfo(p.dtype).eps
         return self._loss(y, p, _scalar(eps, p), _scalar(p.shape[0], p))
 
@@ -311,9 +311,9 @@ class FusedSquaredError(IdentitySquaredError):
         super().__init__(backend)
         self._loss = backend.output_kernels.squared_error
 
-    def loss(self, y, p, sample_weight=None):
+    def loss(self, y, p, sample_weight=None, work=None):
         if sample_weight is not None:
-            return super().loss(y, p, sample_weight)
+            return super().loss(y, p, sample_weight, work)
         return self._loss(y, p, _scalar(p.size, p))
 
 

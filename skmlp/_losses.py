@@ -5,6 +5,11 @@ output pre-activation is simply ``(prediction - target)`` times a constant
 (:meth:`gradient_scale`). Losses are means over samples (weighted means when
 sample weights are given), so they and their gradients do not grow with the
 batch size.
+
+``loss(y, p, sample_weight, work)`` may be handed ``work``, an array shaped like
+``p`` that it is free to overwrite, so that the training loop computes the
+unweighted loss without allocating (the network passes the output delta
+buffer, filled only after).
 """
 
 
@@ -24,10 +29,13 @@ class _LogLoss:
         self._xp = backend.xp
         self._expit = backend.expit
 
-    def _clipped_log(self, p):
+    def _clipped_log(self, p, out=None):
+        """``log(clip(p, eps, 1 - eps))``, computed in ``out`` (or a new array)."""
         xp = self._xp
+        out = _work_like(xp, p, out)
         eps = xp.finfo(p.dtype).eps
-        return xp.log(xp.clip(p, eps, 1 - eps))
+        xp.clip(p, eps, 1 - eps, out=out)
+        return xp.log(out, out=out)
 
     @staticmethod
     def gradient_scale(n_samples, n_outputs):
@@ -39,15 +47,33 @@ class SoftmaxLogLoss(_LogLoss):
 
     name = "softmax"
 
+    def __init__(self, backend):
+        super().__init__(backend)
+        self._row_values = None
+
+    def _column(self, z):
+        """A ``(n_rows, 1)`` buffer for per-row maxima and sums, kept for the
+        largest ``z`` so far (so a batch allocates nothing)."""
+        n_rows = z.shape[0]
+        if self._row_values is None or self._row_values.shape[0] < n_rows or (
+            self._row_values.dtype != z.dtype
+        ):
+            self._row_values = self._xp.empty((n_rows, 1), z.dtype)
+        return self._row_values[:n_rows]
+
     def activate(self, z):
         xp = self._xp
-        z -= z.max(axis=1, keepdims=True)  # exp cannot overflow
+        row = self._column(z)
+        z -= z.max(axis=1, keepdims=True, out=row)  # exp cannot overflow
         xp.exp(z, out=z)
-        z /= z.sum(axis=1, keepdims=True)
+        z /= z.sum(axis=1, keepdims=True, out=row)
 
-    def loss(self, y, p, sample_weight=None):
+    def loss(self, y, p, sample_weight=None, work=None):
         """Mean over samples of ``-sum_k y_k log p_k``."""
-        return -_sample_mean(y * self._clipped_log(p), sample_weight)
+        if sample_weight is not None:
+            return -_sample_mean(y * self._clipped_log(p), sample_weight)
+        log_p = self._clipped_log(p, out=work)
+        return -self._xp.vdot(y, log_p) / p.shape[0]
 
 
 class SigmoidLogLoss(_LogLoss):
@@ -58,11 +84,21 @@ class SigmoidLogLoss(_LogLoss):
     def activate(self, z):
         self._expit(z, out=z)
 
-    def loss(self, y, p, sample_weight=None):
-        """Mean over samples of ``-sum_k [y_k log p_k + (1 - y_k) log(1 - p_k)]``."""
-        log_p = self._clipped_log(p)
-        log_not_p = self._clipped_log(1 - p)
-        return -_sample_mean(y * log_p + (1 - y) * log_not_p, sample_weight)
+    def loss(self, y, p, sample_weight=None, work=None):
+        """Mean over samples of ``-sum_k [y_k log p_k + (1 - y_k) log(1 - p_k)]``,
+        summed as ``y . log p + sum log(1 - p) - y . log(1 - p)`` so that one
+        work array suffices."""
+        xp = self._xp
+        if sample_weight is not None:
+            log_p = self._clipped_log(p)
+            log_not_p = self._clipped_log(1 - p)
+            return -_sample_mean(y * log_p + (1 - y) * log_not_p, sample_weight)
+        work = _work_like(xp, p, work)
+        total = xp.vdot(y, self._clipped_log(p, out=work))
+        xp.subtract(1, p, out=work)
+        log_not_p = self._clipped_log(work, out=work)
+        total = total + log_not_p.sum() - xp.vdot(y, log_not_p)
+        return -total / p.shape[0]
 
 
 class IdentitySquaredError:
@@ -77,10 +113,11 @@ class IdentitySquaredError:
     def activate(self, z):
         pass
 
-    def loss(self, y, p, sample_weight=None):
-        diff = p - y
+    def loss(self, y, p, sample_weight=None, work=None):
         if sample_weight is not None:
+            diff = p - y
             return 0.5 * _sample_mean(diff * diff, sample_weight) / diff.shape[1]
+        diff = self._xp.subtract(p, y, out=_work_like(self._xp, p, work))
         return 0.5 * self._xp.vdot(diff, diff) / diff.size
 
     @staticmethod
@@ -103,9 +140,9 @@ class ExpPoissonDeviance:
     def activate(self, z):
         self._xp.exp(z, out=z)
 
-    def loss(self, y, p, sample_weight=None):
+    def loss(self, y, p, sample_weight=None, work=None):
         """Mean over samples of ``sum_k [y_k log(y_k / p_k) - y_k + p_k]``,
-        where ``y log(y / p)`` is 0 for ``y = 0``."""
+        where ``y log(y / p)`` is 0 for ``y = 0`` (``work`` is not used)."""
         xp = self._xp
         positive = y > 0
         # Where y = 0 the log term is 0; divide by 1 there so no log(0) is taken.
@@ -118,6 +155,11 @@ class ExpPoissonDeviance:
         # d/dz [y log(y / e^z) - y + e^z] = e^z - y: the canonical-link delta,
         # and the loss is summed (not averaged) over outputs.
         return 1.0 / n_samples
+
+
+def _work_like(xp, p, work):
+    """``work`` if given, else a fresh array shaped like ``p``."""
+    return xp.empty_like(p) if work is None else work
 
 
 OUTPUTS = {

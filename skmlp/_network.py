@@ -56,7 +56,9 @@ class Network:
         self.n_coefs = sum(fan_in * fan_out for fan_in, fan_out in self.shapes)
         n_params = self.n_coefs + sum(self.layer_units[1:])
         self.params = xp.zeros(n_params, dtype=dtype)
-        self.grads = xp.zeros_like(self.params)
+        # xp.zeros, not zeros_like (which writes every zero): fresh zero pages
+        # cost nothing until touched, so predicting pays nothing for grads.
+        self.grads = xp.zeros(n_params, dtype=dtype)
         # Room for one parameter-sized temporary (L2 term, optimizer steps).
         self.scratch = xp.empty_like(self.params)
         self.coefs, self.intercepts = _layer_views(self.params, self.shapes)
@@ -166,9 +168,10 @@ class Network:
         total_weight = n_samples if sample_weight is None else sample_weight.sum()
         activations, deltas = self._workspace(n_samples)
         prediction = self.forward(X, activations)
-        loss = self.output.loss(Y, prediction, sample_weight)
-
         delta = deltas[-1]
+        # The output delta's buffer doubles as the loss's work array: it is
+        # free until the delta is written just below.
+        loss = self.output.loss(Y, prediction, sample_weight, work=delta)
         xp.subtract(prediction, Y, out=delta)
         if sample_weight is not None:
             delta *= sample_weight[:, None]
@@ -179,7 +182,7 @@ class Network:
                 self.coef_grads[0][...] = a_in.T @ delta
             else:
                 xp.matmul(a_in.T, delta, out=self.coef_grads[i])
-            xp.sum(delta, axis=0, out=self.intercept_grads[i])
+            delta.sum(axis=0, out=self.intercept_grads[i])
             if i > 0:
                 xp.matmul(delta, self.coefs[i].T, out=deltas[i - 1])
                 self.hidden.backward(activations[i - 1], deltas[i - 1])

@@ -186,11 +186,11 @@ class Trainer:
                         xb = X[batch_rows]
                     else:
                         xb = X_batch[: stop - start]
-                        xp.take(X, batch_rows, axis=0, out=xb)
-                    xp.take(Y, batch_rows, axis=0, out=yb)
+                        _take_rows(xp, X, batch_rows, out=xb)
+                    _take_rows(xp, Y, batch_rows, out=yb)
                     if weights is not None:
                         wb = weights_batch[: stop - start]
-                        xp.take(weights, batch_rows, out=wb)
+                        _take_rows(xp, weights, batch_rows, out=wb)
                 else:
                     xb, yb = X[start:stop], Y[start:stop]
                     if weights is not None:
@@ -270,3 +270,15 @@ class Trainer:
         if settings.verbose:
             print(message + f" Setting learning rate to {new_rate:f}")
         return False
+
+
+def _take_rows(xp, source, rows, out):
+    """``out[:] = source[rows]`` without a temporary.
+
+    With ``out=`` and its default ``mode="raise"``, NumPy's ``take`` gathers
+    into a hidden array of the output's size and then copies it; the rows
+    here are always valid, so ``mode="clip"`` changes nothing but that.
+    """
+    if xp is np:
+        return source.take(rows, axis=0, out=out, mode="clip")
+    return xp.take(source, rows, axis=0, out=out)

@@ -1,0 +1,597 @@
+"""CPU training benchmark: skmlp against scikit-learn, PyTorch and the GEMM floor.
+
+One run times, side by side on the same machine:
+
+- per-epoch training time of ``MLPClassifierScratch``, scikit-learn's
+  ``MLPClassifier`` with the same configuration, the same network in PyTorch
+  on the CPU (when installed), and the *GEMM floor*: the forward and backward
+  matrix multiplies of the same network alone, in NumPy, into preallocated
+  arrays (no bias, activation, loss, optimizer or batch gathering);
+- in three settings: MNIST-shaped float32 data (60000 x 784, 10 classes, fixed
+  seed) on a 784-512-128-64-10 ReLU network with Adam at batch 1000 and at
+  batch 200, and a 64-100-10 network on the bundled digits, where per-batch
+  overhead dominates;
+- ``predict_proba`` on the 60000 rows;
+- peak traced memory (``tracemalloc``) during ``fit``, as a multiple of
+  ``X.nbytes``, with and without early stopping;
+- test accuracy after the same epochs, which must be within one point of
+  scikit-learn's (the exit status is 1 otherwise; times never fail the run).
+
+Each timed call trains a fresh model for ``--epochs`` epochs (``fit`` with
+``max_iter=epochs`` for skmlp and scikit-learn), and a time is that call's
+seconds per epoch. The candidates run interleaved, one call each per round
+with the order rotating, so that load from other processes hits all of them
+alike; tables give the median over ``--repeats`` rounds, and each ratio is
+the median of the per-round ratios. The last table checks the figures
+against the targets of issue 4.
+
+Run from the project root::
+
+    PYTHONPATH=. python benchmarks/bench_cpu.py            # full run, ~10 min
+    PYTHONPATH=. python benchmarks/bench_cpu.py --quick    # tiny sizes, seconds
+"""
+
+import argparse
+import gc
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+import tracemalloc
+import warnings
+from itertools import pairwise
+
+import numpy as np
+import sklearn
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier
+
+from skmlp import MLPClassifierScratch
+
+try:
+    import torch
+except ImportError:  # PyTorch is optional: its rows are left out.
+    torch = None
+
+SETTINGS = ("mnist1000", "mnist200", "digits")
+HIDDEN = (512, 128, 64)
+ADAM = {"solver": "adam", "learning_rate_init": 1e-3, "alpha": 1e-4}
+
+# OpenBLAS worker threads spin for a while after a NumPy matrix multiply, and
+# PyTorch's OpenMP threads after its own work; a candidate started at once
+# shares the two cores with them (PyTorch ran ~25% slower right after NumPy).
+# A short untimed pause (--settle) before every timed call lets them sleep.
+
+
+def mnist_like(n_samples, n_features=784, n_classes=10, seed=0):
+    """MNIST-shaped float32 data: each class has its own mean image (pixels
+    uniform in [0, 1]) and every row adds Gaussian noise of standard deviation
+    2, so the classes overlap and the task is learnable but not trivial."""
+    rng = np.random.default_rng(seed)
+    means = rng.random((n_classes, n_features), dtype=np.float32)
+    y = rng.integers(0, n_classes, n_samples)
+    X = rng.standard_normal((n_samples, n_features), dtype=np.float32)
+    X *= 2.0
+    X += means[y]
+    return X, y
+
+
+# ---------------------------------------------------------------- candidates
+# Each candidate's ``train(X, y)`` trains a fresh model for ``epochs`` epochs,
+# the same work every time it is called.
+class Estimator:
+    """skmlp or scikit-learn: one ``fit`` of ``epochs`` epochs from
+    ``random_state=0`` (both draw the same initial weights and batches), so
+    the validation and set-up of a call are spread over its epochs, as in any
+    fit."""
+
+    def __init__(self, name, cls, hidden, batch_size, epochs):
+        self.name = name
+        self.epochs = epochs
+        self.model = cls(
+            hidden_layer_sizes=hidden,
+            batch_size=batch_size,
+            max_iter=epochs,
+            tol=0.0,
+            n_iter_no_change=np.inf,
+            random_state=0,
+            **ADAM,
+        )
+
+    def train(self, X, y):
+        self.model.fit(X, y)
+
+    def predict_proba(self, X):
+        return self.model.predict_proba(X)
+
+    def accuracy(self, X, y):
+        return float(np.mean(self.model.predict(X) == y))
+
+
+class Torch:
+    """The same network in PyTorch: float32, Adam, the L2 term on the weights
+    only (as ``alpha / batch_size``, scikit-learn's scaling), shuffled batches
+    gathered from a tensor made once; default number of threads."""
+
+    name = "pytorch"
+
+    def __init__(self, layer_units, batch_size, epochs):
+        self.layer_units = layer_units
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self._tensors = {}
+
+    def _as_tensors(self, X, y):
+        if id(X) not in self._tensors:
+            self._tensors[id(X)] = (
+                torch.from_numpy(X),
+                torch.from_numpy(y.astype(np.int64)),
+            )
+        return self._tensors[id(X)]
+
+    def _fresh_model(self):
+        torch.manual_seed(0)
+        layers = []
+        for fan_in, fan_out in pairwise(self.layer_units):
+            layers += [torch.nn.Linear(fan_in, fan_out), torch.nn.ReLU()]
+        self.model = torch.nn.Sequential(*layers[:-1])
+        parameters = dict(self.model.named_parameters())
+        weights = [p for n, p in parameters.items() if n.endswith("weight")]
+        biases = [p for n, p in parameters.items() if n.endswith("bias")]
+        self.optimizer = torch.optim.Adam(
+            [
+                {"params": weights, "weight_decay": ADAM["alpha"] / self.batch_size},
+                {"params": biases},
+            ],
+            lr=ADAM["learning_rate_init"],
+        )
+
+    def train(self, X, y):
+        X_t, y_t = self._as_tensors(X, y)
+        self._fresh_model()
+        generator = torch.Generator().manual_seed(0)
+        for _ in range(self.epochs):
+            order = torch.randperm(len(X_t), generator=generator)
+            for start in range(0, len(X_t), self.batch_size):
+                rows = order[start : start + self.batch_size]
+                self.optimizer.zero_grad()
+                output = self.model(X_t[rows])
+                torch.nn.functional.cross_entropy(output, y_t[rows]).backward()
+                self.optimizer.step()
+
+    def predict_proba(self, X):
+        with torch.no_grad():
+            return torch.softmax(self.model(torch.from_numpy(X)), dim=1).numpy()
+
+    def accuracy(self, X, y):
+        return float(np.mean(self.predict_proba(X).argmax(axis=1) == y))
+
+
+class GemmFloor:
+    """The network's matrix multiplies alone: per batch, ``a @ W`` for every
+    layer, then ``a_in.T @ delta`` for every layer and ``delta @ W.T`` for
+    every layer but the first, into arrays allocated once. Rows are taken in
+    order (no gathering); the values do not matter to the time."""
+
+    name = "gemm floor"
+
+    def __init__(self, layer_units, batch_size, epochs):
+        rng = np.random.default_rng(0)
+        shapes = list(pairwise(layer_units))
+        self.coefs = [rng.standard_normal(s, dtype=np.float32) * 0.01 for s in shapes]
+        self.coef_grads = [np.empty(s, np.float32) for s in shapes]
+        units = layer_units[1:]
+        self.outputs = [np.empty((batch_size, u), np.float32) for u in units]
+        self.deltas = [np.full((batch_size, u), 0.01, np.float32) for u in units]
+        self.batch_size = batch_size
+        self.epochs = epochs
+
+    def train(self, X, y):
+        for _ in range(self.epochs):
+            for start in range(0, len(X), self.batch_size):
+                batch = X[start : start + self.batch_size]
+                outputs = [a[: len(batch)] for a in self.outputs]
+                deltas = [d[: len(batch)] for d in self.deltas]
+                a = batch
+                for coef, z in zip(self.coefs, outputs):
+                    np.matmul(a, coef, out=z)
+                    a = z
+                for i in range(len(self.coefs) - 1, -1, -1):
+                    a_in = batch if i == 0 else outputs[i - 1]
+                    np.matmul(a_in.T, deltas[i], out=self.coef_grads[i])
+                    if i > 0:
+                        np.matmul(deltas[i], self.coefs[i].T, out=deltas[i - 1])
+
+
+# ------------------------------------------------------------------ measures
+def time_epochs(candidates, X, y, rounds, settle):
+    """Seconds per epoch of each candidate's ``train``, by candidate name: one
+    value per round. Every round trains each candidate once, in an order that
+    rotates from round to round, each after ``settle`` idle seconds; a warm-up
+    on a slice of the data goes first."""
+    for c in candidates:
+        c.train(X[:2000], y[:2000])
+    times = {c.name: [] for c in candidates}
+    for round_ in range(rounds):
+        k = round_ % len(candidates)
+        for c in candidates[k:] + candidates[:k]:
+            gc.collect()
+            time.sleep(settle)
+            start = time.perf_counter()
+            c.train(X, y)
+            times[c.name].append((time.perf_counter() - start) / c.epochs)
+    return times
+
+
+def ratio(times, other):
+    """Median over rounds of ``times[i] / other[i]``: each round's candidates
+    ran seconds apart, so a pair shares the machine's load of the moment."""
+    return statistics.median(a / b for a, b in zip(times, other))
+
+
+def time_predict(candidates, X, repeats, settle):
+    """Seconds of every timed ``predict_proba`` call on all of ``X``, by
+    candidate name, interleaved, after one warm-up call each."""
+    times = {c.name: [] for c in candidates}
+    for c in candidates:
+        c.predict_proba(X)
+    for _ in range(repeats):
+        for c in candidates:
+            gc.collect()
+            time.sleep(settle)
+            start = time.perf_counter()
+            c.predict_proba(X)
+            times[c.name].append(time.perf_counter() - start)
+    return times
+
+
+def peak_fit_memory(cls, X, y, early_stopping, n_epochs):
+    """Peak traced memory of one ``fit`` at batch 1000, above what was held
+    before it, as a multiple of ``X.nbytes``."""
+    model = cls(
+        hidden_layer_sizes=HIDDEN,
+        batch_size=1000,
+        max_iter=n_epochs,
+        early_stopping=early_stopping,
+        n_iter_no_change=np.inf,
+        tol=0.0,
+        random_state=0,
+        **ADAM,
+    )
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        model.fit(X, y)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return (peak - before) / X.nbytes
+
+
+# -------------------------------------------------------------------- report
+def machine():
+    """CPU model, number of CPUs, load and library versions, in one line."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(
+                line.split(":", 1)[1].strip() for line in f if "model name" in line
+            )
+    except (OSError, StopIteration):
+        pass
+    versions = [
+        f"python {platform.python_version()}",
+        f"numpy {np.__version__}",
+        f"scikit-learn {sklearn.__version__}",
+    ]
+    if torch is not None:
+        versions.append(
+            f"torch {torch.__version__} ({torch.get_num_threads()} threads)"
+        )
+    load = ""
+    if hasattr(os, "getloadavg"):
+        load = "load " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return f"{cpu}, {os.cpu_count()} CPUs, {load}; " + ", ".join(versions)
+
+
+def print_table(header, rows):
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for r in [header, ["-" * w for w in widths], *rows]:
+        print("  ".join(str(c).rjust(w) for c, w in zip(r, widths)))
+
+
+def targets(results):
+    """(target, measured, met) for each target of issue 4 that was measured."""
+    checks = []  # (text, value, bound, +1 for "at least" or -1 for "at most")
+    epochs = results["epochs"]
+    if "mnist batch 1000" in epochs:
+        t = epochs["mnist batch 1000"]
+        checks += [
+            (
+                "batch 1000: skmlp / floor <= 1.25",
+                ratio(t["skmlp"], t["gemm floor"]),
+                1.25,
+                -1,
+            ),
+            (
+                "batch 1000: sklearn / skmlp >= 1.5",
+                ratio(t["sklearn"], t["skmlp"]),
+                1.5,
+                1,
+            ),
+        ]
+        if "pytorch" in t:
+            checks.append(
+                (
+                    "batch 1000: pytorch / skmlp > 1",
+                    ratio(t["pytorch"], t["skmlp"]),
+                    1,
+                    1,
+                )
+            )
+    if "mnist batch 200" in epochs:
+        t = epochs["mnist batch 200"]
+        checks.append(
+            (
+                "batch 200: sklearn / skmlp >= 1.3",
+                ratio(t["sklearn"], t["skmlp"]),
+                1.3,
+                1,
+            )
+        )
+    if results["predict"]:
+        t = results["predict"]
+        checks.append(
+            (
+                "predict_proba: sklearn / skmlp >= 1",
+                ratio(t["sklearn"], t["skmlp"]),
+                1,
+                1,
+            )
+        )
+    memory = results["memory"]
+    checks += [
+        ("fit peak / X.nbytes <= 0.5", memory["skmlp", False], 0.5, -1),
+        ("fit peak / X.nbytes <= 1.5 (early stopping)", memory["skmlp", True], 1.5, -1),
+    ]
+    out = [
+        (text, value, sign * (value - bound) >= 0)
+        for text, value, bound, sign in checks
+    ]
+    float32 = results["float32"]
+    out.append(("float32 stays float32 (weights, predict_proba)", float32, float32))
+    for setting, accuracy in results["accuracy"].items():
+        gap = abs(accuracy["skmlp"] - accuracy["sklearn"])
+        out.append((f"{setting}: |accuracy - sklearn's| <= 0.01", gap, gap <= 0.01))
+    return out
+
+
+def report(results, n_rows, quick=False):
+    print(
+        "\nTraining: seconds per epoch (median and best over rounds); ratios are "
+        "medians over rounds"
+    )
+    rows = []
+    for setting, times in results["epochs"].items():
+        accuracy = results["accuracy"][setting]
+        for name, t in times.items():
+            rows.append(
+                [
+                    setting,
+                    name,
+                    f"{statistics.median(t):.4f}",
+                    f"{min(t):.4f}",
+                    f"{ratio(t, times['gemm floor']):.2f}",
+                    f"{ratio(t, times['skmlp']):.2f}",
+                    f"{accuracy[name]:.3f}" if name in accuracy else "",
+                ]
+            )
+    header = [
+        "setting",
+        "candidate",
+        "median",
+        "best",
+        "x floor",
+        "x skmlp",
+        "accuracy",
+    ]
+    print_table(header, rows)
+
+    if results["predict"]:
+        times = results["predict"]
+        print(f"\npredict_proba on {n_rows} rows (seconds, median and best)")
+        print_table(
+            ["candidate", "median", "best", "rows/s", "x skmlp"],
+            [
+                [
+                    name,
+                    f"{statistics.median(t):.4f}",
+                    f"{min(t):.4f}",
+                    f"{n_rows / statistics.median(t):,.0f}",
+                    f"{ratio(t, times['skmlp']):.2f}",
+                ]
+                for name, t in times.items()
+            ],
+        )
+
+    print("\nPeak traced memory during fit (batch 1000), as a multiple of X.nbytes")
+    print_table(
+        ["candidate", "early_stopping", "peak / X.nbytes"],
+        [
+            [name, str(early), f"{r:.2f}"]
+            for (name, early), r in results["memory"].items()
+        ],
+    )
+
+    print("\nTargets (issue 4)" + (" -- meaningless at --quick sizes" if quick else ""))
+    print_table(
+        ["target", "measured", "met"],
+        [
+            [
+                text,
+                value if isinstance(value, bool) else f"{value:.3f}",
+                "yes" if ok else "NO",
+            ]
+            for text, value, ok in results["targets"]
+        ],
+    )
+    print("\n" + machine())
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add = parser.add_argument
+    add("--epochs", type=int, default=3, help="epochs per timed MNIST fit (default 3)")
+    add(
+        "--small-epochs",
+        type=int,
+        default=20,
+        help="epochs per timed fit on the digits (default 20)",
+    )
+    add(
+        "--repeats",
+        type=int,
+        default=5,
+        help="timed fits per candidate and setting, and timed predict_proba "
+        "calls; medians are taken over these (default 5)",
+    )
+    add("--memory-epochs", type=int, default=1, help="epochs of the traced fits")
+    add(
+        "--settings",
+        default=",".join(SETTINGS),
+        help=f"comma-separated subset of {','.join(SETTINGS)} (default all)",
+    )
+    add(
+        "--settle",
+        type=float,
+        default=0.2,
+        help="idle seconds before each timed call, so that other libraries' "
+        "spinning threads go to sleep (default 0.2)",
+    )
+    add("--no-torch", action="store_true", help="leave PyTorch out")
+    add("--quick", action="store_true", help="tiny sizes and counts, for a smoke test")
+    add("--json", metavar="PATH", help="also write the figures here")
+    args = parser.parse_args(argv)
+    args.settings = args.settings.split(",")
+    unknown = set(args.settings) - set(SETTINGS)
+    if unknown:
+        parser.error(f"unknown settings {sorted(unknown)}; choose from {SETTINGS}")
+    if args.quick:
+        args.epochs, args.small_epochs, args.repeats, args.settle = 1, 2, 2, 0.0
+    return args
+
+
+def main(argv=None):
+    """Run the benchmark, print the report and return its figures."""
+    args = parse_args(argv)
+    use_torch = torch is not None and not args.no_torch
+    n_train, n_test = (1200, 600) if args.quick else (60000, 10000)
+    X, y = mnist_like(n_train + n_test)
+    X, X_test, y, y_test = X[:n_train], X[n_train:], y[:n_train], y[n_train:]
+    digits_X, digits_y = load_digits(return_X_y=True)
+    digits_X = (digits_X / 16).astype(np.float32)
+    mnist = [X.shape[1], *HIDDEN, 10]
+    # name: (title, X, y, test set, layer units, batch size, epochs per fit).
+    # The digits have no held-out rows here: that setting is about overhead.
+    settings = {
+        "mnist1000": (
+            "mnist batch 1000",
+            X,
+            y,
+            (X_test, y_test),
+            mnist,
+            1000,
+            args.epochs,
+        ),
+        "mnist200": (
+            "mnist batch 200",
+            X,
+            y,
+            (X_test, y_test),
+            mnist,
+            200,
+            args.epochs,
+        ),
+        "digits": (
+            "digits 64-100-10 batch 200",
+            digits_X,
+            digits_y,
+            (digits_X, digits_y),
+            [64, 100, 10],
+            200,
+            args.small_epochs,
+        ),
+    }
+    print(machine())
+    print(f"MNIST-shaped X: {X.shape} {X.dtype} ({X.nbytes / 1e6:.0f} MB)", flush=True)
+    warnings.simplefilter("ignore", ConvergenceWarning)
+
+    results = {"epochs": {}, "accuracy": {}, "predict": {}}
+    for key in args.settings:
+        title, data, target, test, units, batch, epochs = settings[key]
+        hidden = tuple(units[1:-1])
+        candidates = [
+            Estimator("skmlp", MLPClassifierScratch, hidden, batch, epochs),
+            Estimator("sklearn", MLPClassifier, hidden, batch, epochs),
+            GemmFloor(units, batch, epochs),
+        ]
+        if use_torch:
+            candidates.append(Torch(units, batch, epochs))
+        times = time_epochs(candidates, data, target, args.repeats, args.settle)
+        results["epochs"][title] = times
+        results["accuracy"][title] = {
+            c.name: c.accuracy(*test) for c in candidates if hasattr(c, "accuracy")
+        }
+        print(f"timed {title}", flush=True)
+        if data is X and not results["predict"]:
+            predictors = [c for c in candidates if hasattr(c, "predict_proba")]
+            results["predict"] = time_predict(predictors, X, args.repeats, args.settle)
+            results["float32"] = is_float32(candidates[0].model, X)
+
+    if "float32" not in results:  # no MNIST setting ran: check on a small fit
+        ours = MLPClassifierScratch(hidden_layer_sizes=(8,), max_iter=1)
+        results["float32"] = is_float32(ours.fit(X[:100], y[:100]), X)
+    results["memory"] = {
+        (name, early): peak_fit_memory(cls, X, y, early, args.memory_epochs)
+        for early in (False, True)
+        for name, cls in (("skmlp", MLPClassifierScratch), ("sklearn", MLPClassifier))
+    }
+    results["targets"] = targets(results)
+    results["accuracy_ok"] = all(
+        abs(a["skmlp"] - a["sklearn"]) <= 0.01 for a in results["accuracy"].values()
+    )
+    report(results, n_train, args.quick)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(as_json(results), f, indent=1)
+    return results
+
+
+def is_float32(model, X):
+    """Whether a model fitted on float32 ``X`` kept float32 weights and outputs."""
+    dtypes = {c.dtype for c in model.coefs_ + model.intercepts_}
+    dtypes.add(model.predict_proba(X[:10]).dtype)
+    return dtypes == {np.dtype(np.float32)}
+
+
+def as_json(results):
+    """The figures with JSON-friendly keys and values."""
+    out = dict(results)
+    out["memory"] = [
+        {"candidate": name, "early_stopping": early, "peak_over_X_nbytes": ratio}
+        for (name, early), ratio in results["memory"].items()
+    ]
+    out["targets"] = [
+        {"target": text, "measured": value, "met": bool(ok)}
+        for text, value, ok in results["targets"]
+    ]
+    out["machine"] = machine()
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(0 if main()["accuracy_ok"] else 1)

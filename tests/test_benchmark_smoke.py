@@ -1,0 +1,56 @@
+"""The CPU benchmark still runs: ``benchmarks/bench_cpu.py --quick`` end to end.
+
+Tiny sizes, a few seconds; nothing here is about time. It checks that every
+candidate and setting produced figures, that the accuracy check passed (the
+exit status) and that skmlp trained float32 data in float32.
+"""
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_quick_benchmark_runs_and_reports_every_figure(tmp_path):
+    figures = tmp_path / "figures.json"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    # A subprocess keeps PyTorch (when installed) out of the test process.
+    run = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "bench_cpu.py"),
+            "--quick",
+            "--json",
+            str(figures),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,  # the status is asserted below, with the output
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    for heading in ("Training", "predict_proba", "Peak traced memory", "Targets"):
+        assert heading in run.stdout
+
+    results = json.loads(figures.read_text())
+    settings = {"mnist batch 1000", "mnist batch 200", "digits 64-100-10 batch 200"}
+    assert set(results["epochs"]) == settings
+    expected = {"skmlp", "sklearn", "gemm floor"}
+    for times in results["epochs"].values():
+        assert expected <= set(times)
+        for seconds in times.values():
+            assert len(seconds) == 2  # --quick times two epochs
+            assert all(math.isfinite(s) and s > 0 for s in seconds)
+    for accuracy in results["accuracy"].values():
+        assert all(0 <= a <= 1 for a in accuracy.values())
+        assert abs(accuracy["skmlp"] - accuracy["sklearn"]) <= 0.01
+    assert {"skmlp", "sklearn"} <= set(results["predict"])
+    assert len(results["memory"]) == 4
+    assert all(row["peak_over_X_nbytes"] > 0 for row in results["memory"])
+    assert results["float32"] is True
+    assert results["accuracy_ok"] is True

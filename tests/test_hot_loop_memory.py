@@ -1,0 +1,98 @@
+"""The training loop allocates no batch-sized array after its first batch.
+
+Every buffer (the gathered batch, activations, deltas, gradients, optimizer
+state and scratch) is made once; a batch then only writes into them. Traced
+with ``tracemalloc``: the peak traced memory from the second batch to the end
+of training must not grow with the batch size. (NumPy's ufuncs hold a small
+internal buffer of at most 8192 elements during some calls, so the bound is
+set by comparing two batch sizes whose arrays all exceed that, not by zero.)
+"""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from skmlp._backend import get_backend
+from skmlp._network import Network
+from skmlp._optimizers import OPTIMIZERS
+from skmlp._schedules import LearningRateSchedule
+from skmlp._training import EpochSettings, Trainer
+
+N_FEATURES, N_OUTPUTS = 20, 10
+
+
+def _targets(output, rng, n_samples):
+    if output == "softmax":
+        return np.eye(N_OUTPUTS)[rng.randint(0, N_OUTPUTS, n_samples)]
+    if output == "logistic":
+        return (rng.rand(n_samples, N_OUTPUTS) > 0.5).astype(float)
+    return rng.rand(n_samples, N_OUTPUTS)
+
+
+def _loop_peak_growth(batch_size, activation, output, solver, dtype, shuffle):
+    """Peak traced bytes above what was held when the second batch started."""
+    rng = np.random.RandomState(0)
+    n_samples = 4 * batch_size
+    X = rng.rand(n_samples, N_FEATURES).astype(dtype)
+    Y = _targets(output, rng, n_samples).astype(dtype)
+    network = Network(
+        [N_FEATURES, 32, N_OUTPUTS], activation, output, get_backend("numpy"), dtype
+    )
+    network.initialize(rng)
+
+    first_call = network.loss_gradient
+    calls = {"count": 0}
+
+    def loss_gradient(*args):
+        calls["count"] += 1
+        if calls["count"] == 2:
+            calls["held"] = tracemalloc.get_traced_memory()[0]
+            tracemalloc.reset_peak()
+        return first_call(*args)
+
+    network.loss_gradient = loss_gradient
+    settings = EpochSettings(
+        batch_size=batch_size,
+        max_epochs=2,
+        shuffle=shuffle,
+        alpha=1e-4,
+        tol=0.0,
+        n_iter_no_change=np.inf,
+        verbose=False,
+    )
+    schedule = LearningRateSchedule("constant", 1e-3, 0.5, 10, 0.1)
+    tracemalloc.start()
+    try:
+        Trainer(OPTIMIZERS[solver]()).run(network, X, Y, settings, schedule, rng)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return peak - calls["held"]
+
+
+@pytest.mark.parametrize(
+    "activation, output, solver, dtype, shuffle",
+    [
+        ("relu", "softmax", "adam", np.float64, True),
+        ("relu", "softmax", "adam", np.float32, True),
+        ("relu", "softmax", "sgd", np.float64, False),
+        ("tanh", "logistic", "rmsprop", np.float64, True),
+        ("logistic", "identity", "sgd", np.float64, True),
+        ("identity", "identity", "adam", np.float32, False),
+    ],
+)
+def test_batches_allocate_nothing_batch_sized(
+    activation, output, solver, dtype, shuffle
+):
+    small, large = 1024, 8192
+    growth = {
+        n: _loop_peak_growth(n, activation, output, solver, dtype, shuffle)
+        for n in (small, large)
+    }
+    # One (batch, 1) column of the larger batch is 32-64 kB; any batch-sized
+    # temporary would add at least that much to the larger run's peak.
+    column_bytes = large * np.dtype(dtype).itemsize
+    assert growth[large] - growth[small] < column_bytes / 2, growth
+    # And what is allocated at all stays below one (batch, n_outputs) array.
+    assert growth[large] < large * N_OUTPUTS * np.dtype(dtype).itemsize, growth
