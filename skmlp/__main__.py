@@ -16,7 +16,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from . import MLPClassifierScratch
-from ._backend import BACKENDS
+from ._backend import BACKENDS, get_backend
 
 LOADERS = {
     "digits": datasets.load_digits,
@@ -38,7 +38,8 @@ def parse_args(argv=None):
         "--hidden", type=int, nargs="+", default=[100], metavar="UNITS",
         help="hidden layer sizes (default: 100)",
     )
-    parser.add_argument("--solver", choices=["sgd", "adam", "rmsprop"], default="adam",
+    parser.add_argument("--solver", choices=["lbfgs", "sgd", "adam", "rmsprop"],
+                        default="adam",
                         help="optimizer; scikit-learn has no rmsprop, so it is "
                         "skipped for that one (default: adam)")
     parser.add_argument("--max-iter", type=int, default=200, help="epochs (default: 200)")
@@ -46,7 +47,10 @@ def parse_args(argv=None):
                         help="mini-batch size (default: min(200, n_samples))")
     parser.add_argument("--learning-rate-init", type=float, default=1e-3)
     parser.add_argument("--random-state", type=int, default=0)
-    parser.add_argument("--backend", choices=BACKENDS, default="numpy")
+    parser.add_argument("--backend", choices=BACKENDS, default="numpy",
+                        help="where skmlp trains: numpy (CPU), cupy (NVIDIA "
+                        "GPU, needs `pip install skmlp[gpu]`) or auto (cupy "
+                        "when usable, else numpy); default: numpy")
     return parser.parse_args(argv)
 
 
@@ -62,23 +66,27 @@ def fit_and_score(model, X_train, y_train, X_test, y_test):
 
 def main(argv=None):
     args = parse_args(argv)
+    try:
+        backend = get_backend(args.backend).name
+    except ValueError as exc:
+        raise SystemExit(f"python -m skmlp: {exc}") from None
     X, y = LOADERS[args.dataset](return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.25, stratify=y, random_state=args.random_state
     )
-    shared = dict(
-        hidden_layer_sizes=tuple(args.hidden),
-        solver=args.solver,
-        max_iter=args.max_iter,
-        batch_size=args.batch_size or "auto",
-        learning_rate_init=args.learning_rate_init,
-        random_state=args.random_state,
-    )
+    shared = {
+        "hidden_layer_sizes": tuple(args.hidden),
+        "solver": args.solver,
+        "max_iter": args.max_iter,
+        "batch_size": args.batch_size or "auto",
+        "learning_rate_init": args.learning_rate_init,
+        "random_state": args.random_state,
+    }
     print(
         f"{args.dataset}: {X_train.shape[0]} train / {X_test.shape[0]} test samples, "
         f"{X.shape[1]} features, {len(set(y))} classes; "
         f"hidden={shared['hidden_layer_sizes']}, solver={args.solver}, "
-        f"max_iter={args.max_iter}"
+        f"max_iter={args.max_iter}, skmlp backend={backend}"
     )
     models = {"skmlp": MLPClassifierScratch(backend=args.backend, **shared)}
     if args.solver != "rmsprop":

@@ -1,14 +1,32 @@
 """Array backends: which array module holds the numbers and how they move.
 
-The network, losses, activations and optimizers only ever talk to a
-:class:`Backend`: its ``xp`` array module (NumPy's API), its ``expit`` and its
-host <-> device transfers. A CuPy backend drops in by providing the same names.
+The network, losses, activations, optimizers and the training loop only ever
+talk to a backend: its ``xp`` array module (NumPy's API), its ``expit``, its
+host <-> device transfers, and the pieces it builds for them -- the hidden
+activation, the output layer, the optimizer step and the shuffle -- which a
+GPU backend replaces by fused CUDA kernels. :class:`NumpyBackend` is the
+reference; :class:`CupyBackend` runs the same core on an NVIDIA GPU.
+
+CuPy is imported only when a CuPy backend is asked for ('cupy') or probed
+('auto'); a NumPy-only install never touches it.
 """
+
+import contextlib
+import functools
+import importlib
+from itertools import pairwise
 
 import numpy as np
 from scipy.special import expit as _numpy_expit
 
-BACKENDS = ("numpy",)
+from ._activations import ACTIVATIONS
+from ._losses import OUTPUTS
+
+BACKENDS = ("numpy", "cupy", "auto")
+
+
+class BackendUnavailableError(ValueError):
+    """The asked-for backend cannot run on this machine."""
 
 
 class NumpyBackend:
@@ -16,6 +34,9 @@ class NumpyBackend:
 
     name = "numpy"
     xp = np
+    # Exceptions meaning "the device is out of memory"; host memory errors are
+    # Python's own MemoryError and need no translation.
+    out_of_memory_errors = ()
 
     @staticmethod
     def expit(z, out):
@@ -23,17 +44,209 @@ class NumpyBackend:
 
     @staticmethod
     def to_device(array, dtype=None):
-        """Return ``array`` as a backend array (no copy when already one)."""
-        return np.asarray(array, dtype=dtype)
+        """Return ``array`` (any array kind) as a NumPy array (no copy when
+        already one of that dtype)."""
+        return np.asarray(host_input(array), dtype=dtype)
 
     @staticmethod
     def to_host(array):
         """Return ``array`` as a NumPy array (no copy for NumPy input)."""
         return np.asarray(array)
 
+    def activation(self, name):
+        """The hidden activation called ``name``."""
+        return ACTIVATIONS[name](self)
+
+    def output(self, name):
+        """The output activation and loss pair called ``name``."""
+        return OUTPUTS[name](self)
+
+    @staticmethod
+    def optimizer_step(optimizer):
+        """``step(params, grads, learning_rate, scratch)`` of ``optimizer``."""
+        return optimizer.step
+
+    @staticmethod
+    def shuffler(random_state):
+        """``shuffle(order)`` shuffling an index array in place, drawing from
+        the NumPy ``random_state`` (the draws scikit-learn's MLP makes)."""
+        return random_state.shuffle
+
+
+class CupyBackend:
+    """The same core on an NVIDIA GPU: CuPy arrays, cuBLAS GEMMs, and fused
+    CUDA kernels (:mod:`skmlp._cupy_kernels`) for the elementwise work."""
+
+    name = "cupy"
+
+    def __init__(self, cupy):
+        from . import _cupy_kernels
+
+        self.xp = cupy
+        self._fused = _cupy_kernels
+        self.kernels = _cupy_kernels.ElementwiseKernels(
+            _cupy_kernels.cupy_elementwise(cupy)
+        )
+        self.output_kernels = _cupy_kernels.OutputKernels(cupy)
+        self.out_of_memory_errors = (cupy.cuda.memory.OutOfMemoryError,)
+
+    def expit(self, z, out):
+        self.kernels.expit(z, out)
+        return out
+
+    def to_device(self, array, dtype=None):
+        """Return ``array`` as a CuPy array (no copy when already one of that
+        dtype; one upload for host arrays)."""
+        return self.xp.asarray(array, dtype=dtype)
+
+    def to_host(self, array):
+        """Return ``array`` as a NumPy array (one download, which waits for
+        the device to finish)."""
+        return self.xp.asnumpy(array)
+
+    def activation(self, name):
+        """The hidden activation ``name`` as two fused kernels (bias +
+        activation, derivative mask); NumPy's version where none exists."""
+        if name in self.kernels.bias_activation:
+            return self._fused.FusedActivation(name, self.kernels)
+        return ACTIVATIONS[name](self)
+
+    def output(self, name):
+        """The output pair ``name`` with a fused activation and loss; the
+        generic array version where none exists."""
+        fused = self._fused.FUSED_OUTPUTS.get(name)
+        return OUTPUTS[name](self) if fused is None else fused(self)
+
+    def optimizer_step(self, optimizer):
+        """The whole update of ``optimizer`` as one kernel over the flat
+        buffers; its own array step where no kernel exists."""
+        return self._fused.fused_step(optimizer, self.kernels.optimizer_steps)
+
+    def shuffler(self, random_state):
+        """``shuffle(order)`` on the device, from a CuPy generator seeded by
+        one draw of ``random_state`` (so runs reproduce; the order differs
+        from the NumPy backend's)."""
+        seed = int(random_state.randint(np.iinfo(np.int32).max))
+        return self.xp.random.RandomState(seed).shuffle
+
 
 def get_backend(name):
-    """Return the backend called ``name`` (one of :data:`BACKENDS`)."""
+    """Return the backend called ``name`` (one of :data:`BACKENDS`).
+
+    Raises :class:`BackendUnavailableError` when 'cupy' cannot run here;
+    'auto' then falls back to NumPy.
+    """
     if name == "numpy":
         return NumpyBackend()
+    if name == "cupy":
+        return _cupy_backend()
+    if name == "auto":
+        try:
+            return _cupy_backend()
+        except BackendUnavailableError:
+            return NumpyBackend()
     raise ValueError(f"Unknown backend {name!r}; choose one of {BACKENDS}.")
+
+
+def _cupy_backend():
+    try:
+        cupy = importlib.import_module("cupy")
+    except ImportError as exc:
+        raise BackendUnavailableError(
+            f"backend='cupy' needs CuPy, which cannot be imported ({exc}). "
+            "Install it with `pip install skmlp[gpu]` (CUDA 12 wheels), or "
+            "use backend='numpy', or backend='auto' to use the GPU only where "
+            "it works."
+        ) from exc
+    problem = _cuda_device_problem(cupy)
+    if problem:
+        raise BackendUnavailableError(
+            f"backend='cupy' found CuPy {cupy.__version__} but no usable CUDA "
+            f"device ({problem}). Check the NVIDIA driver and "
+            "CUDA_VISIBLE_DEVICES, or use backend='numpy', or backend='auto' "
+            "to use the GPU only where it works."
+        )
+    return _cached_cupy_backend(cupy)
+
+
+def _cuda_device_problem(cupy):
+    """Why CuPy cannot run kernels here, or ``''`` when a device is usable."""
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    # Any failure of this probe (no driver, a driver too old for the CUDA
+    # runtime, a missing library) means the same thing: no usable device.
+    except Exception as exc:  # noqa: BLE001
+        return f"{type(exc).__name__}: {exc}"
+    return "" if count > 0 else "no CUDA device found"
+
+
+@functools.cache
+def _cached_cupy_backend(cupy):
+    # One instance per process, so its kernels compile once per dtype.
+    return CupyBackend(cupy)
+
+
+# ------------------------------------------------------------------ inputs
+def is_device_array(array):
+    """Whether ``array`` is a CuPy (or cupyx sparse) array, decided without
+    importing CuPy."""
+    root = type(array).__module__.partition(".")[0]
+    return root in ("cupy", "cupyx") and hasattr(array, "get")
+
+
+def host_input(array):
+    """``array`` ready for scikit-learn's validation: device arrays are copied
+    to the host, anything else is returned unchanged."""
+    return array.get() if is_device_array(array) else array
+
+
+def like_input(X, result):
+    """Return the NumPy ``result`` as a CuPy array when the input ``X`` was
+    one, so predictions come back where the data lives. Values CuPy cannot
+    hold (string class labels) stay NumPy."""
+    if is_device_array(X) and result.dtype.kind in "biuf":
+        return importlib.import_module("cupy").asarray(result)
+    return result
+
+
+# ------------------------------------------------------------------ memory
+def _megabytes(n_bytes):
+    return f"{n_bytes / 2**20:,.1f} MiB"
+
+
+def out_of_memory_message(n_samples, layer_units, batch_size, dtype):
+    """What a fit of ``n_samples`` rows through ``layer_units`` (inputs first,
+    outputs last) in mini-batches of ``batch_size`` keeps on the device, and
+    what to lower when it does not fit."""
+    itemsize = np.dtype(dtype).itemsize
+    n_params = sum(a * b for a, b in pairwise(layer_units)) + sum(layer_units[1:])
+    data = n_samples * (layer_units[0] + layer_units[-1]) * itemsize
+    # params, grads, scratch, two optimizer states, early stopping's best copy
+    parameters = 6 * n_params * itemsize
+    # one gathered batch, then one activation and one delta per layer
+    per_batch = batch_size * (
+        layer_units[0] + layer_units[-1] + 2 * sum(layer_units[1:])
+    ) * itemsize
+    return (
+        f"The GPU ran out of memory. This fit keeps {_megabytes(data)} of "
+        f"training data on the device ({n_samples} samples x "
+        f"{layer_units[0]} features + {layer_units[-1]} targets, "
+        f"{np.dtype(dtype).name}), about {_megabytes(parameters)} of "
+        "parameters, gradients and optimizer state, and about "
+        f"{_megabytes(per_batch)} of activations for a batch of {batch_size} "
+        "rows. Lower batch_size, train on fewer samples at a time (partial_fit "
+        "on chunks), pass float32 data (half the memory of float64), or use "
+        "backend='numpy'."
+    )
+
+
+@contextlib.contextmanager
+def explain_out_of_memory(backend, n_samples, layer_units, batch_size, dtype):
+    """Re-raise the backend's out-of-memory error as a ``MemoryError`` saying
+    what the fit needs and what to lower."""
+    try:
+        yield
+    except backend.out_of_memory_errors as exc:
+        raise MemoryError(
+            out_of_memory_message(n_samples, layer_units, batch_size, dtype)
+        ) from exc

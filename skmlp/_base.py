@@ -4,16 +4,30 @@ validation, ``fit`` / ``partial_fit`` and the fitted state."""
 import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
+from typing import ClassVar
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.optimize import _check_optimize_result
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
 
-from ._backend import BACKENDS, get_backend
+from ._backend import (
+    BACKENDS,
+    BackendUnavailableError,
+    explain_out_of_memory,
+    get_backend,
+    host_input,
+)
+from ._lbfgs import minimize_lbfgs
 from ._network import Network
 from ._optimizers import OPTIMIZERS
 from ._schedules import SCHEDULES, LearningRateSchedule
@@ -28,10 +42,10 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
     scored (``_validation_scorer``).
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict] = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
-        "solver": [StrOptions(set(OPTIMIZERS))],
+        "solver": [StrOptions({"lbfgs", *OPTIMIZERS})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate": [StrOptions(set(SCHEDULES))],
@@ -54,6 +68,7 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
             Interval(Integral, 1, None, closed="left"),
             Options(Real, {np.inf}),
         ],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
         "rho": [Interval(Real, 0, 1, closed="left")],
         "step_size": [Interval(Integral, 1, None, closed="left")],
         "gamma": [Interval(Real, 0, None, closed="neither")],
@@ -70,21 +85,26 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
         """Name of the output activation/loss pair (see ``_losses.OUTPUTS``)."""
 
     @abstractmethod
-    def _validation_scorer(self, y_val):
+    def _validation_scorer(self, y_val, sample_weight):
         """Return ``score(output) -> float`` for the validation rows."""
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the model to data matrix X and target(s) y.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            The input data.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data. Sparse CSR/CSC matrices are used without being
+            densified.
 
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             The target values (class labels in classification, real numbers
             in regression).
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample's loss; None weighs all
+            equally. Not all zero.
 
         Returns
         -------
@@ -92,16 +112,27 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
             The fitted estimator.
         """
         self._validate_params()
-        return self._fit(X, y, incremental=False)
+        return self._fit(X, y, sample_weight, incremental=False)
 
-    def _partial_fit(self, X, y):
+    def _check_solver(self):
+        """``partial_fit`` exists for the stochastic solvers only, as in
+        scikit-learn (used with ``available_if``)."""
+        if self.solver == "lbfgs":
+            raise AttributeError(
+                "partial_fit is only available for stochastic optimizers. "
+                "lbfgs is not stochastic. Use fit, or choose solver='adam', "
+                "'sgd' or 'rmsprop'."
+            )
+        return True
+
+    def _partial_fit(self, X, y, sample_weight):
         self._validate_params()
         if self.early_stopping:
             raise ValueError(
                 "partial_fit does not support early_stopping=True: there is no "
                 "held-out set across calls. Use fit, or set early_stopping=False."
             )
-        return self._fit(X, y, incremental=True)
+        return self._fit(X, y, sample_weight, incremental=True)
 
     def _hidden_layer_sizes(self):
         sizes = self.hidden_layer_sizes
@@ -112,20 +143,25 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
             )
         return [int(s) for s in sizes]
 
-    def _fit(self, X, y, incremental):
+    def _fit(self, X, y, sample_weight, incremental):
         hidden_sizes = self._hidden_layer_sizes()
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
         )
         X, y = validate_data(
             self,
-            X,
-            y,
+            host_input(X),
+            host_input(y),
+            accept_sparse=["csr", "csc"],
             multi_output=True,
             y_numeric=not is_classifier(self),
             dtype=(np.float64, np.float32),
             reset=first_pass,
         )
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+            )
         Y = self._encode_targets(y, incremental).astype(X.dtype, copy=False)
         backend = get_backend(self.backend)
         layer_units = [X.shape[1], *hidden_sizes, Y.shape[1]]
@@ -138,17 +174,68 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
             self._random_state = check_random_state(self.random_state)
         if first_pass:
             network.initialize(self._random_state)
-            self._trainer = Trainer(self._new_optimizer(), self.learning_rate_init)
+            self._trainer = None
             self.n_outputs_ = Y.shape[1]
             self.n_layers_ = len(layer_units)
             self.out_activation_ = network.output.name
         else:
             network.set_layers(self.coefs_, self.intercepts_)
+
+        if self.solver == "lbfgs":
+            self._fit_lbfgs(network, X, Y, sample_weight)
+        else:
+            self._fit_stochastic(network, X, y, Y, sample_weight, incremental)
+
+        self.coefs_, self.intercepts_ = network.host_layers()
+        if not all(np.isfinite(p).all() for p in self.coefs_ + self.intercepts_):
+            raise ValueError(
+                "Solver produced non-finite parameter weights. The input data may"
+                " contain large values and need to be preprocessed."
+            )
+        return self
+
+    def _fit_lbfgs(self, network, X, Y, sample_weight):
+        """Full-batch L-BFGS from the network's current weights."""
+        backend = network.backend
+        run = minimize_lbfgs(
+            network,
+            _backend_input(backend, X),
+            backend.to_device(Y),
+            self.alpha,
+            None if sample_weight is None else backend.to_device(sample_weight),
+            max_iter=self.max_iter,
+            max_fun=self.max_fun,
+            tol=self.tol,
+            verbose=bool(self.verbose),
+        )
+        self.loss_curve_ = run.loss_curve
+        if run.interrupted:
+            self.n_iter_ = len(run.loss_curve)
+            self.loss_ = run.loss_curve[-1] if run.loss_curve else np.nan
+            warnings.warn(
+                f"Training interrupted by user after {self.n_iter_} finished "
+                "iterations; keeping the weights of the last finished iteration."
+            )
+        else:
+            self.n_iter_ = _check_optimize_result("lbfgs", run.result, self.max_iter)
+            self.loss_ = float(run.result.fun)
+        self.best_loss_ = self.loss_
+        self.t_ = 0 if self._trainer is None else self._trainer.samples_seen
+        self.validation_scores_ = None
+        self.best_validation_score_ = None
+
+    def _fit_stochastic(self, network, X, y, Y, sample_weight, incremental):
+        """Mini-batch epochs with the solver's optimizer, whose state is kept
+        across warm_start / partial_fit."""
+        backend = network.backend
+        if self._trainer is None:
+            self._trainer = Trainer(self._new_optimizer())
+        else:
             self._update_optimizer()
 
         rows, validation_score = None, None
         if self.early_stopping:
-            rows, validation_score = self._validation_split(X, y, Y)
+            rows, validation_score = self._validation_split(X, y, Y, sample_weight)
 
         n_samples = X.shape[0] if rows is None else len(rows)
         batch_size = self._batch_size(n_samples)
@@ -168,32 +255,34 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
             self.step_size,
             self.gamma,
         )
-        self.n_iter_, stopped = self._trainer.run(
-            network,
-            backend.to_device(X),
-            backend.to_device(Y),
-            settings,
-            schedule,
-            self._random_state,
-            rows=rows,
-            validation_score=validation_score,
-        )
-        self.coefs_, self.intercepts_ = network.host_layers()
-        self._trainer.optimizer.to_host(backend)
+        with explain_out_of_memory(
+            backend, n_samples, network.layer_units, batch_size, X.dtype
+        ):
+            # Uploaded once; every epoch shuffles and gathers on the device.
+            X_device, Y_device = _backend_input(backend, X), backend.to_device(Y)
+            try:
+                self.n_iter_, stopped = self._trainer.run(
+                    network,
+                    X_device,
+                    Y_device,
+                    settings,
+                    schedule,
+                    self._random_state,
+                    rows=rows,
+                    validation_score=validation_score,
+                    sample_weight=sample_weight,
+                )
+            finally:
+                # Even an interrupted fit leaves only NumPy state behind, so
+                # the estimator pickles and continues on any backend.
+                self._trainer.optimizer.to_host(backend)
         self._set_history()
-
-        if not all(np.isfinite(p).all() for p in self.coefs_ + self.intercepts_):
-            raise ValueError(
-                "Solver produced non-finite parameter weights. The input data may"
-                " contain large values and need to be preprocessed."
-            )
         if not incremental and not stopped:
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
                 "reached and the optimization hasn't converged yet.",
                 ConvergenceWarning,
             )
-        return self
 
     def _batch_size(self, n_samples):
         if self.batch_size == "auto":
@@ -205,7 +294,7 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
             )
         return min(self.batch_size, n_samples)
 
-    def _validation_split(self, X, y, Y):
+    def _validation_split(self, X, y, Y, sample_weight):
         """Rows to train on, and the scorer of the held-out rows."""
         n_samples = X.shape[0]
         n_validation = int(np.ceil(self.validation_fraction * n_samples))
@@ -222,9 +311,23 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
             test_size=self.validation_fraction,
             stratify=stratify,
         )
-        score = self._validation_scorer(y[val_rows])
+        val_weight = None
+        if sample_weight is not None:
+            val_weight = sample_weight[val_rows]
+            for name, weights in (
+                ("training", sample_weight[train_rows]),
+                ("validation", val_weight),
+            ):
+                if not weights.any():
+                    raise ValueError(
+                        f"The sample weights of the {name} set left by the "
+                        "early-stopping split are all zero. Use another "
+                        "random_state or validation_fraction, or set "
+                        "early_stopping=False."
+                    )
+        score = self._validation_scorer(y[val_rows], val_weight)
         backend = get_backend(self.backend)
-        X_val = backend.to_device(X[val_rows])
+        X_val = _backend_input(backend, X[val_rows])
 
         def validation_score(network):
             return score(backend.to_host(network.predict(X_val)))
@@ -258,7 +361,8 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
         trainer = self._trainer
         self.t_ = trainer.samples_seen
         self.loss_curve_ = trainer.loss_curve
-        self.loss_ = trainer.loss_curve[-1]
+        # NaN only when the very first epoch was interrupted.
+        self.loss_ = trainer.loss_curve[-1] if trainer.loss_curve else np.nan
         if self.early_stopping:
             self.best_loss_ = None
             self.validation_scores_ = trainer.validation_scores
@@ -273,10 +377,49 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
         """Output layer values for ``X`` from the current ``coefs_`` and
         ``intercepts_`` (which may have been replaced by the user)."""
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
-        backend = get_backend(self.backend)
+        X = validate_data(
+            self,
+            host_input(X),
+            accept_sparse=["csr", "csc"],
+            dtype=(np.float64, np.float32),
+            reset=False,
+        )
+        backend = self._prediction_backend()
         dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
         units = [self.n_features_in_, *(c.shape[1] for c in self.coefs_)]
         network = Network(units, self.activation, self.out_activation_, backend, dtype)
         network.set_layers(self.coefs_, self.intercepts_)
-        return backend.to_host(network.predict(backend.to_device(X, dtype)))
+        return backend.to_host(network.predict(_backend_input(backend, X, dtype)))
+
+    def _prediction_backend(self):
+        """The backend to predict with: a model trained on a GPU still
+        predicts (on NumPy, with a warning) where CuPy cannot run."""
+        try:
+            return get_backend(self.backend)
+        except BackendUnavailableError as exc:
+            warnings.warn(
+                f"{exc} Predicting with NumPy instead; "
+                "set_params(backend='numpy') to move the model to the CPU.",
+                UserWarning,
+            )
+            return get_backend("numpy")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.target_tags.multi_output = True
+        return tags
+
+
+def _backend_input(backend, X, dtype=None):
+    """``X`` as the network takes it: a dense array moved to the backend, or a
+    sparse matrix as CSR (its row batches are cheap to gather), never
+    densified as a whole."""
+    if not sp.issparse(X):
+        return backend.to_device(X, dtype)
+    if backend.name != "numpy":
+        raise ValueError(
+            f"Sparse X is supported with backend='numpy' only, not "
+            f"{backend.name!r}. Use backend='numpy', or pass X.toarray()."
+        )
+    return X.tocsr().astype(dtype or X.dtype, copy=False)

@@ -4,6 +4,7 @@ import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
     _check_partial_fit_first_call,
     check_classification_targets,
@@ -13,16 +14,16 @@ from sklearn.utils.multiclass import (
 from sklearn.utils.validation import column_or_1d
 
 from . import _docs
+from ._backend import host_input, like_input
 from ._base import BaseMLPScratch
 
 
 class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
-    __doc__ = f"""Multilayer perceptron classifier, a drop-in for
-    :class:`sklearn.neural_network.MLPClassifier`.
+    __doc__ = f"""Multilayer perceptron classifier on a NumPy or CuPy backprop core.
 
-    Minimises the log-loss (softmax for several classes, independent sigmoids
-    for two classes or multilabel targets) with a stochastic optimizer, on a
-    backpropagation core written for NumPy.
+    A drop-in for :class:`sklearn.neural_network.MLPClassifier`. Minimises
+    the log-loss (softmax for several classes, independent sigmoids for two
+    classes or multilabel targets) with L-BFGS or a stochastic optimizer.
 
     Parameters
     ----------
@@ -36,7 +37,7 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
     See Also
     --------
     MLPRegressorScratch : The regressor on the same core.
-    sklearn.neural_network.MLPClassifier : scikit-learn's original.
+    sklearn.neural_network.MLPClassifier : The scikit-learn original.
 
     Examples
     --------
@@ -78,6 +79,7 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         beta_2=0.999,
         epsilon=1e-8,
         n_iter_no_change=10,
+        max_fun=15000,
         rho=0.9,
         step_size=10,
         gamma=0.1,
@@ -105,21 +107,29 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
         self.rho = rho
         self.step_size = step_size
         self.gamma = gamma
         self.backend = backend
 
-    def partial_fit(self, X, y, classes=None):
+    @available_if(lambda est: est._check_solver())
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the model with one epoch over the given data.
+
+        Only for the stochastic solvers ('sgd', 'adam', 'rmsprop').
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             The input data.
 
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
             The target labels.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample's loss; None weighs all
+            equally.
 
         classes : array-like of shape (n_classes,), default=None
             Every class that will ever appear, required on the first call
@@ -131,13 +141,14 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         self : object
             The updated estimator.
         """
+        y, classes = host_input(y), host_input(classes)
         if _check_partial_fit_first_call(self, classes):
             self._label_binarizer = LabelBinarizer()
             if type_of_target(y).startswith("multilabel"):
                 self._label_binarizer.fit(y)
             else:
                 self._label_binarizer.fit(classes)
-        return self._partial_fit(X, y)
+        return self._partial_fit(X, y, sample_weight)
 
     def _encode_targets(self, y, incremental):
         if y.ndim == 2 and y.shape[1] == 1:
@@ -148,14 +159,13 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
             self.classes_ = self._label_binarizer.classes_
         else:
             classes = unique_labels(y)
-            if self.warm_start and not incremental:
-                if set(classes) != set(self.classes_):
-                    raise ValueError(
-                        "warm_start can only be used where `y` has the same classes "
-                        f"as in the previous call to fit. Previously got "
-                        f"{self.classes_}, `y` has {classes}. Set warm_start=False "
-                        "to train a new model."
-                    )
+            if self.warm_start and not incremental and set(classes) != set(self.classes_):
+                raise ValueError(
+                    "warm_start can only be used where `y` has the same classes "
+                    f"as in the previous call to fit. Previously got "
+                    f"{self.classes_}, `y` has {classes}. Set warm_start=False "
+                    "to train a new model."
+                )
             unknown = np.setdiff1d(classes, self.classes_)
             if len(unknown):
                 raise ValueError(
@@ -173,11 +183,13 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
     def _stratify_validation(self):
         return self._label_binarizer.y_type_ != "multilabel-indicator"
 
-    def _validation_scorer(self, y_val):
+    def _validation_scorer(self, y_val, sample_weight):
         def score(output):
             if not np.isfinite(output).all():
                 return np.nan
-            return accuracy_score(y_val, self._labels(output))
+            return accuracy_score(
+                y_val, self._labels(output), sample_weight=sample_weight
+            )
 
         return score
 
@@ -191,50 +203,78 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             The input data.
 
         Returns
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_labels)
-            The predicted classes.
+            The predicted classes (a CuPy array for CuPy input with numeric
+            classes).
         """
-        return self._labels(self._forward(X))
+        return like_input(X, self._labels(self._forward(X)))
 
     def predict_proba(self, X):
         """Probability of each class for the rows of ``X``.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             The input data.
 
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
             Columns follow ``classes_``. Binary problems get two columns;
-            multilabel problems one probability per label.
+            multilabel problems one probability per label. Sigmoid outputs
+            (binary, multilabel) are kept within ``[eps, 1 - eps]``, as the
+            log-loss sees them, so that none is exactly 0 or 1. A CuPy array
+            for CuPy input.
         """
         proba = self._forward(X)
+        if self.out_activation_ == "logistic":
+            eps = np.finfo(proba.dtype).eps
+            np.clip(proba, eps, 1 - eps, out=proba)
         if proba.shape[1] == 1 and self._label_binarizer.y_type_ == "binary":
-            return np.hstack([1 - proba, proba])
-        return proba
+            proba = np.hstack([1 - proba, proba])
+        return like_input(X, proba)
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             The input data.
 
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
-            ``log(predict_proba(X))``.
+            ``log(predict_proba(X))`` (a CuPy array for CuPy input).
         """
-        proba = self.predict_proba(X)
-        return np.log(proba, out=proba)
+        proba = self.predict_proba(host_input(X))
+        return like_input(X, np.log(proba, out=proba))
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy of :meth:`predict` on ``X`` against ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Test samples (NumPy or CuPy: scored on the host either way).
+
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            True labels; subset accuracy for multilabel targets.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            The mean accuracy.
+        """
+        return super().score(host_input(X), host_input(y), host_input(sample_weight))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -7,9 +7,12 @@ PARAMETERS = """\
     activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
         Activation function of the hidden layers.
 
-    solver : {'sgd', 'adam', 'rmsprop'}, default='adam'
-        Stochastic optimizer of the weights.
+    solver : {'lbfgs', 'sgd', 'adam', 'rmsprop'}, default='adam'
+        Optimizer of the weights.
 
+        - 'lbfgs': full-batch L-BFGS (SciPy's L-BFGS-B), often faster and
+          better on small datasets; no mini-batches, schedules or early
+          stopping, and no ``partial_fit``.
         - 'sgd': stochastic gradient descent with ``momentum`` (Nesterov's
           when ``nesterovs_momentum``).
         - 'adam': Kingma and Ba's Adam with ``beta_1``, ``beta_2``, ``epsilon``.
@@ -18,10 +21,12 @@ PARAMETERS = """\
 
     alpha : float, default=0.0001
         Strength of the L2 penalty, divided by the batch size as in
-        scikit-learn: each batch's loss gets ``alpha / (2 n) * ||W||^2``.
+        scikit-learn: each batch's loss gets ``alpha / (2 n) * ||W||^2``,
+        ``n`` the sum of the batch's sample weights when they are given.
 
     batch_size : int or 'auto', default='auto'
         Size of the mini-batches; 'auto' means ``min(200, n_samples)``.
+        Not used by 'lbfgs'.
 
     learning_rate : {'constant', 'invscaling', 'adaptive', 'step'}, default='constant'
         Learning-rate schedule, applied at the end of every epoch and, unlike
@@ -43,7 +48,8 @@ PARAMETERS = """\
         Exponent of the 'invscaling' schedule.
 
     max_iter : int, default=200
-        Maximum number of epochs of one call to ``fit``.
+        Maximum number of epochs of one call to ``fit`` ('lbfgs': of
+        iterations).
 
     shuffle : bool, default=True
         Whether to shuffle the samples at every epoch.
@@ -56,14 +62,17 @@ PARAMETERS = """\
     tol : float, default=1e-4
         Improvement of the training loss (or validation score with
         ``early_stopping``) under which an epoch counts as no improvement.
+        A NaN loss or score (diverged training) counts as no improvement.
+        For 'lbfgs': the projected-gradient tolerance (SciPy's ``gtol``).
 
     verbose : bool, default=False
-        Print the loss of every epoch.
+        Print the loss of every epoch (of every iteration for 'lbfgs').
 
     warm_start : bool, default=False
         Continue from the current weights at the next ``fit``. Unlike
         scikit-learn, the optimizer state (momentum, Adam's moments, the
-        learning rate) is kept too.
+        schedule's progress) is kept too; changed learning-rate parameters
+        take effect from the next epoch.
 
     momentum : float, default=0.9
         Momentum of 'sgd', in [0, 1].
@@ -72,9 +81,11 @@ PARAMETERS = """\
         Use Nesterov's momentum with 'sgd'.
 
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the data (stratified for
-        classification), stop when its score (accuracy / R^2) has not improved
+        Hold out ``validation_fraction`` of the data (stratified for binary
+        and multiclass targets), stop when its score (accuracy / R^2) has not improved
         by ``tol`` for ``n_iter_no_change`` epochs, and keep the best weights.
+        The validation score uses the held-out samples' weights. Ignored by
+        'lbfgs'.
 
     validation_fraction : float, default=0.1
         Share of the training data held out for early stopping.
@@ -91,6 +102,9 @@ PARAMETERS = """\
     n_iter_no_change : int, default=10
         Epochs without a ``tol`` improvement before the stop rule fires.
 
+    max_fun : int, default=15000
+        Maximum number of loss evaluations of 'lbfgs' (SciPy's ``maxfun``).
+
     rho : float, default=0.9
         Decay of RMSprop's average of squared gradients, in [0, 1).
         Not in scikit-learn.
@@ -101,8 +115,23 @@ PARAMETERS = """\
     gamma : float, default=0.1
         Factor of each decay of the 'step' schedule. Not in scikit-learn.
 
-    backend : {'numpy'}, default='numpy'
-        Array library that trains the network. Not in scikit-learn.
+    backend : {'numpy', 'cupy', 'auto'}, default='numpy'
+        Where the network trains and predicts. Not in scikit-learn.
+
+        - 'numpy': on the CPU.
+        - 'cupy': on an NVIDIA GPU through CuPy (``pip install skmlp[gpu]``).
+          The training data is uploaded once, shuffled and batched on the
+          device, and the elementwise work runs in fused CUDA kernels.
+        - 'auto': 'cupy' where CuPy imports and finds a CUDA device, else
+          'numpy'.
+
+        Initial weights come from ``random_state`` on the host for every
+        backend, so with ``shuffle=False`` both backends train the same model
+        up to float rounding; with shuffling the GPU draws its own sample
+        order (reproducible from ``random_state``, but not NumPy's). The
+        fitted model holds only NumPy arrays: it pickles, and loads and
+        predicts without CuPy (``predict`` falls back to NumPy with a
+        warning; ``set_params(backend='numpy')`` moves it to the CPU).
 """
 
 ATTRIBUTES = """\
@@ -113,7 +142,8 @@ ATTRIBUTES = """\
         Lowest training loss reached; None with ``early_stopping``.
 
     loss_curve_ : list of float
-        Training loss of every epoch.
+        Training loss of every epoch ('lbfgs': after every iteration of the
+        last ``fit``).
 
     validation_scores_ : list of float or None
         Validation score of every epoch with ``early_stopping``, else None.
@@ -122,7 +152,7 @@ ATTRIBUTES = """\
         Best validation score with ``early_stopping``, else None.
 
     t_ : int
-        Number of training samples seen by the solver.
+        Number of training samples seen by the stochastic solvers.
 
     coefs_ : list of ndarray of shape (n_fan_in, n_fan_out)
         Weight matrix of each layer. Assigning new arrays changes what
@@ -139,7 +169,8 @@ ATTRIBUTES = """\
         names.
 
     n_iter_ : int
-        Number of epochs run by the last call to ``fit`` / ``partial_fit``.
+        Number of epochs (L-BFGS iterations) run by the last call to ``fit``
+        / ``partial_fit``.
 
     n_layers_ : int
         Number of layers, input and output included.

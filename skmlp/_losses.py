@@ -2,13 +2,23 @@
 
 Each pair is a canonical link, so the gradient of the loss with respect to the
 output pre-activation is simply ``(prediction - target)`` times a constant
-(:meth:`gradient_scale`). Losses are means over samples, so they and their
-gradients do not grow with the batch size.
+(:meth:`gradient_scale`). Losses are means over samples (weighted means when
+sample weights are given), so they and their gradients do not grow with the
+batch size.
 
-``loss(y, p, work)`` may be handed ``work``, an array shaped like ``p`` that it
-is free to overwrite, so that the training loop computes the loss without
-allocating (the network passes the output delta buffer, filled only after).
+``loss(y, p, sample_weight, work)`` may be handed ``work``, an array shaped like
+``p`` that it is free to overwrite, so that the training loop computes the
+unweighted loss without allocating (the network passes the output delta
+buffer, filled only after).
 """
+
+
+def _sample_mean(per_entry, sample_weight):
+    """Mean over samples (rows) of the row sums of ``per_entry``; with
+    ``sample_weight``, the weighted mean ``sum_i w_i s_i / sum_i w_i``."""
+    if sample_weight is None:
+        return per_entry.sum() / per_entry.shape[0]
+    return (sample_weight @ per_entry).sum() / sample_weight.sum()
 
 
 class _LogLoss:
@@ -19,9 +29,10 @@ class _LogLoss:
         self._xp = backend.xp
         self._expit = backend.expit
 
-    def _clipped_log(self, p, out):
-        """``log(clip(p, eps, 1 - eps))``, computed in ``out``."""
+    def _clipped_log(self, p, out=None):
+        """``log(clip(p, eps, 1 - eps))``, computed in ``out`` (or a new array)."""
         xp = self._xp
+        out = _work_like(xp, p, out)
         eps = xp.finfo(p.dtype).eps
         xp.clip(p, eps, 1 - eps, out=out)
         return xp.log(out, out=out)
@@ -57,9 +68,11 @@ class SoftmaxLogLoss(_LogLoss):
         xp.exp(z, out=z)
         z /= z.sum(axis=1, keepdims=True, out=row)
 
-    def loss(self, y, p, work=None):
+    def loss(self, y, p, sample_weight=None, work=None):
         """Mean over samples of ``-sum_k y_k log p_k``."""
-        log_p = self._clipped_log(p, out=_work_like(self._xp, p, work))
+        if sample_weight is not None:
+            return -_sample_mean(y * self._clipped_log(p), sample_weight)
+        log_p = self._clipped_log(p, out=work)
         return -self._xp.vdot(y, log_p) / p.shape[0]
 
 
@@ -71,11 +84,15 @@ class SigmoidLogLoss(_LogLoss):
     def activate(self, z):
         self._expit(z, out=z)
 
-    def loss(self, y, p, work=None):
+    def loss(self, y, p, sample_weight=None, work=None):
         """Mean over samples of ``-sum_k [y_k log p_k + (1 - y_k) log(1 - p_k)]``,
         summed as ``y . log p + sum log(1 - p) - y . log(1 - p)`` so that one
         work array suffices."""
         xp = self._xp
+        if sample_weight is not None:
+            log_p = self._clipped_log(p)
+            log_not_p = self._clipped_log(1 - p)
+            return -_sample_mean(y * log_p + (1 - y) * log_not_p, sample_weight)
         work = _work_like(xp, p, work)
         total = xp.vdot(y, self._clipped_log(p, out=work))
         xp.subtract(1, p, out=work)
@@ -96,7 +113,10 @@ class IdentitySquaredError:
     def activate(self, z):
         pass
 
-    def loss(self, y, p, work=None):
+    def loss(self, y, p, sample_weight=None, work=None):
+        if sample_weight is not None:
+            diff = p - y
+            return 0.5 * _sample_mean(diff * diff, sample_weight) / diff.shape[1]
         diff = self._xp.subtract(p, y, out=_work_like(self._xp, p, work))
         return 0.5 * self._xp.vdot(diff, diff) / diff.size
 
@@ -107,9 +127,47 @@ class IdentitySquaredError:
         return 1.0 / (n_samples * n_outputs)
 
 
+class ExpPoissonDeviance:
+    """Exponential output with half the Poisson deviance, summed over outputs
+    and averaged over samples (scikit-learn's ``loss='poisson'``): the
+    canonical link of the Poisson distribution, so predictions stay positive."""
+
+    name = "exp"
+
+    def __init__(self, backend):
+        self._xp = backend.xp
+
+    def activate(self, z):
+        self._xp.exp(z, out=z)
+
+    def loss(self, y, p, sample_weight=None, work=None):
+        """Mean over samples of ``sum_k [y_k log(y_k / p_k) - y_k + p_k]``,
+        where ``y log(y / p)`` is 0 for ``y = 0`` (``work`` is not used)."""
+        xp = self._xp
+        positive = y > 0
+        # Where y = 0 the log term is 0; divide by 1 there so no log(0) is taken.
+        y_log_ratio = y * xp.log(xp.where(positive, y, 1) / p)
+        deviance = xp.where(positive, y_log_ratio, 0) - y + p
+        return _sample_mean(deviance, sample_weight)
+
+    @staticmethod
+    def gradient_scale(n_samples, n_outputs):
+        # d/dz [y log(y / e^z) - y + e^z] = e^z - y: the canonical-link delta,
+        # and the loss is summed (not averaged) over outputs.
+        return 1.0 / n_samples
+
+
 def _work_like(xp, p, work):
     """``work`` if given, else a fresh array shaped like ``p``."""
     return xp.empty_like(p) if work is None else work
 
 
-OUTPUTS = {cls.name: cls for cls in (SoftmaxLogLoss, SigmoidLogLoss, IdentitySquaredError)}
+OUTPUTS = {
+    cls.name: cls
+    for cls in (
+        SoftmaxLogLoss,
+        SigmoidLogLoss,
+        IdentitySquaredError,
+        ExpPoissonDeviance,
+    )
+}

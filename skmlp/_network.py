@@ -10,8 +10,11 @@ backend, so the same code runs on NumPy and CuPy.
 
 from itertools import pairwise
 
-from ._activations import ACTIVATIONS
-from ._losses import OUTPUTS
+
+def is_sparse(array):
+    """Whether ``array`` is a sparse matrix (SciPy's, or CuPy's alike): the
+    first layer then multiplies it with ``@``, which has no ``out=``."""
+    return hasattr(array, "tocsr")
 
 
 def _layer_views(flat, shapes):
@@ -60,8 +63,9 @@ class Network:
         self.scratch = xp.empty_like(self.params)
         self.coefs, self.intercepts = _layer_views(self.params, self.shapes)
         self.coef_grads, self.intercept_grads = _layer_views(self.grads, self.shapes)
-        self.hidden = ACTIVATIONS[activation](backend)
-        self.output = OUTPUTS[output](backend)
+        # The backend builds them, so a GPU backend can fuse their kernels.
+        self.hidden = backend.activation(activation)
+        self.output = backend.output(output)
         self._buffers = {"activations": [], "deltas": []}
 
     @property
@@ -141,7 +145,10 @@ class Network:
         for i, (coef, intercept, z) in enumerate(
             zip(self.coefs, self.intercepts, outputs)
         ):
-            matmul(a, coef, out=z)
+            if i == 0 and is_sparse(a):
+                z[...] = a @ coef
+            else:
+                matmul(a, coef, out=z)
             if i < last:
                 self.hidden.forward(z, intercept)
             else:
@@ -150,25 +157,35 @@ class Network:
             a = z
         return a
 
-    def loss_gradient(self, X, Y, alpha):
+    def loss_gradient(self, X, Y, alpha, sample_weight=None):
         """Return the mean loss of batch ``(X, Y)`` plus the L2 term
         ``alpha / (2 n) * ||W||^2``, and write its gradient into ``grads``.
+
+        With ``sample_weight`` (a vector of the backend whose sum is not 0)
+        the mean is the weighted mean and ``n`` the sum of the weights,
+        scikit-learn's objective. ``X`` may be a sparse matrix.
 
         The loss is a 0-d array of the backend (read it with ``float``), so
         callers can accumulate it on the device without synchronising."""
         xp = self.backend.xp
         n_samples, n_outputs = Y.shape
+        total_weight = n_samples if sample_weight is None else sample_weight.sum()
         activations, deltas = self._workspace(n_samples)
         prediction = self.forward(X, activations)
         delta = deltas[-1]
         # The output delta's buffer doubles as the loss's work array: it is
         # free until the delta is written just below.
-        loss = self.output.loss(Y, prediction, work=delta)
+        loss = self.output.loss(Y, prediction, sample_weight, work=delta)
         xp.subtract(prediction, Y, out=delta)
-        delta *= self.output.gradient_scale(n_samples, n_outputs)
+        if sample_weight is not None:
+            delta *= sample_weight[:, None]
+        delta *= self.output.gradient_scale(total_weight, n_outputs)
         for i in range(len(self.shapes) - 1, -1, -1):
             a_in = X if i == 0 else activations[i - 1]
-            xp.matmul(a_in.T, delta, out=self.coef_grads[i])
+            if i == 0 and is_sparse(a_in):
+                self.coef_grads[0][...] = a_in.T @ delta
+            else:
+                xp.matmul(a_in.T, delta, out=self.coef_grads[i])
             delta.sum(axis=0, out=self.intercept_grads[i])
             if i > 0:
                 xp.matmul(delta, self.coefs[i].T, out=deltas[i - 1])
@@ -178,14 +195,14 @@ class Network:
         if alpha:
             weights = self.params[: self.n_coefs]
             penalty = self.scratch[: self.n_coefs]
-            xp.multiply(weights, alpha / n_samples, out=penalty)
+            xp.multiply(weights, alpha / total_weight, out=penalty)
             self.grads[: self.n_coefs] += penalty
-            loss = loss + 0.5 * alpha / n_samples * xp.vdot(weights, weights)
+            loss = loss + 0.5 * alpha / total_weight * xp.vdot(weights, weights)
         return loss
 
     def predict(self, X, chunk_rows=4096):
-        """Network output for every row of ``X`` (a backend array), computed
-        in chunks so memory stays at one chunk of hidden activations."""
+        """Network output for every row of ``X`` (a backend array or a CSR
+        matrix), computed in chunks so memory stays at one chunk of hidden activations."""
         xp = self.backend.xp
         n_samples = X.shape[0]
         result = xp.empty((n_samples, self.layer_units[-1]), self.dtype)

@@ -1,27 +1,37 @@
 """MLPRegressorScratch: real-valued targets, one or several outputs."""
 
+from typing import ClassVar
+
 import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import column_or_1d
 
 from . import _docs
+from ._backend import host_input, like_input
 from ._base import BaseMLPScratch
 
 
 class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
-    __doc__ = f"""Multilayer perceptron regressor, a drop-in for
-    :class:`sklearn.neural_network.MLPRegressor`.
+    __doc__ = f"""Multilayer perceptron regressor on a NumPy or CuPy backprop core.
 
-    Minimises half the squared error with a stochastic optimizer, on a
-    backpropagation core written for NumPy. Several outputs are trained
-    jointly when ``y`` is 2-D.
+    A drop-in for :class:`sklearn.neural_network.MLPRegressor`. Minimises
+    half the squared error (or half the Poisson deviance) with L-BFGS or a
+    stochastic optimizer. Several outputs are trained jointly when ``y`` is
+    2-D.
 
     Parameters
     ----------
-    loss : {{'squared_error'}}, default='squared_error'
-        The loss: half the squared error, averaged over samples and outputs.
+    loss : {{'squared_error', 'poisson'}}, default='squared_error'
+        The loss, averaged over (weighted) samples.
+
+        - 'squared_error': half the squared error, averaged over outputs;
+          identity output.
+        - 'poisson': half the Poisson deviance
+          ``y log(y / p) - y + p``, summed over outputs; exponential output
+          (predictions are positive), for counts and rates ``y >= 0``.
 
 {_docs.PARAMETERS}
     Attributes
@@ -30,7 +40,7 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
     See Also
     --------
     MLPClassifierScratch : The classifier on the same core.
-    sklearn.neural_network.MLPRegressor : scikit-learn's original.
+    sklearn.neural_network.MLPRegressor : The scikit-learn original.
 
     Examples
     --------
@@ -48,9 +58,9 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
     True
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict] = {
         **BaseMLPScratch._parameter_constraints,
-        "loss": [StrOptions({"squared_error"})],
+        "loss": [StrOptions({"squared_error", "poisson"})],
     }
 
     def __init__(
@@ -79,6 +89,7 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
         beta_2=0.999,
         epsilon=1e-8,
         n_iter_no_change=10,
+        max_fun=15000,
         rho=0.9,
         step_size=10,
         gamma=0.1,
@@ -107,42 +118,56 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
         self.rho = rho
         self.step_size = step_size
         self.gamma = gamma
         self.backend = backend
 
-    def partial_fit(self, X, y):
+    @available_if(lambda est: est._check_solver())
+    def partial_fit(self, X, y, sample_weight=None):
         """Update the model with one epoch over the given data.
+
+        Only for the stochastic solvers ('sgd', 'adam', 'rmsprop').
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             The input data.
 
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             The target values.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample's loss; None weighs all
+            equally.
 
         Returns
         -------
         self : object
             The updated estimator.
         """
-        return self._partial_fit(X, y)
+        return self._partial_fit(X, y, sample_weight)
 
     def _encode_targets(self, y, incremental):
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
+        if self.loss == "poisson" and y.size and y.min() < 0:
+            raise ValueError(
+                "loss='poisson' needs non-negative targets (counts, rates), but "
+                f"y has values down to {y.min()}. Use loss='squared_error' for "
+                "targets that can be negative."
+            )
         return y.reshape(len(y), -1)
 
     def _output_layer(self):
-        return "identity"
+        return "exp" if self.loss == "poisson" else "identity"
 
-    def _validation_scorer(self, y_val):
+    def _validation_scorer(self, y_val, sample_weight):
         def score(output):
             if not np.isfinite(output).all():
                 return np.nan
-            return r2_score(y_val, self._values(output))
+            return r2_score(y_val, self._values(output), sample_weight=sample_weight)
 
         return score
 
@@ -155,12 +180,38 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             The input data.
 
         Returns
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            The predicted values.
+            The predicted values (a CuPy array for CuPy input).
         """
-        return self._values(self._forward(X))
+        return like_input(X, self._values(self._forward(X)))
+
+    def score(self, X, y, sample_weight=None):
+        """Coefficient of determination R^2 of :meth:`predict` on ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Test samples (NumPy or CuPy: scored on the host either way).
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True values.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            R^2, averaged uniformly over outputs.
+        """
+        return super().score(host_input(X), host_input(y), host_input(sample_weight))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.positive_only = self.loss == "poisson"
+        return tags

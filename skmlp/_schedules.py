@@ -5,12 +5,15 @@ the counters, so a schedule can be rebuilt from the estimator's parameters at
 every call to ``fit`` or ``partial_fit``.
 """
 
+from dataclasses import dataclass
+
 SCHEDULES = ("constant", "invscaling", "adaptive", "step")
 
 # scikit-learn's 'adaptive' schedule gives up once the rate is this small.
 MIN_ADAPTIVE_RATE = 1e-6
 
 
+@dataclass(frozen=True)
 class LearningRateSchedule:
     """The rate after each epoch and what to do on a plateau.
 
@@ -23,12 +26,11 @@ class LearningRateSchedule:
       (PyTorch's ``StepLR``).
     """
 
-    def __init__(self, kind, learning_rate_init, power_t, step_size, gamma):
-        self.kind = kind
-        self.learning_rate_init = learning_rate_init
-        self.power_t = power_t
-        self.step_size = step_size
-        self.gamma = gamma
+    kind: str
+    learning_rate_init: float
+    power_t: float
+    step_size: int
+    gamma: float
 
     def after_epoch(self, rate, epochs_done, samples_seen):
         """The rate to use once ``epochs_done`` epochs have been trained."""

@@ -6,9 +6,12 @@ history. Keeping it is what lets ``warm_start`` and ``partial_fit`` continue
 where they left off instead of silently resetting the optimizer.
 """
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
+
+from ._network import is_sparse
 
 
 @dataclass
@@ -30,6 +33,8 @@ class Trainer:
     Attributes
     ----------
     optimizer : Optimizer
+    schedule : LearningRateSchedule or None
+        The schedule of the last call.
     learning_rate : float
         The rate the next step uses; the schedule moves it at epoch ends.
     epochs, samples_seen : int
@@ -45,9 +50,10 @@ class Trainer:
         Epochs in a row without a ``tol`` improvement.
     """
 
-    def __init__(self, optimizer, learning_rate):
+    def __init__(self, optimizer):
         self.optimizer = optimizer
-        self.learning_rate = learning_rate
+        self.schedule = None
+        self.learning_rate = None
         self.epochs = 0
         self.samples_seen = 0
         self.loss_curve = []
@@ -66,6 +72,7 @@ class Trainer:
         random_state,
         rows=None,
         validation_score=None,
+        sample_weight=None,
     ):
         """Train ``network`` on ``X[rows], Y[rows]`` for up to
         ``settings.max_epochs`` epochs.
@@ -73,59 +80,142 @@ class Trainer:
         ``validation_score(network) -> float``, when given, turns on early
         stopping: the stop rule watches it instead of the training loss and
         the best-scoring weights are restored at the end. ``random_state`` is
-        the NumPy ``RandomState`` that shuffles.
+        the NumPy ``RandomState`` the shuffle draws from (a device backend
+        seeds its own generator from it). ``sample_weight``, a NumPy vector
+        over the rows of ``X``, weights each sample's loss; a batch whose
+        weights are all 0 carries no information and is skipped. ``X`` may be
+        a CSR matrix: its batches are then gathered sparsely.
 
-        Returns the number of epochs run and whether the stop rule fired
-        (``False`` means the epoch limit was reached first).
+        A ``KeyboardInterrupt`` stops training with a warning and keeps the
+        weights of the last finished epoch (the best ones with early
+        stopping); the optimizer state stays as the interrupted step left it.
+
+        Returns the number of epochs run and whether training stopped before
+        the epoch limit (stop rule or interrupt).
         """
-        xp = network.backend.xp
-        self.optimizer.prepare(network.params, network.backend)
+        n_finished = len(self.loss_curve)
+        # The weights to keep if interrupted; with early stopping, the best.
+        kept_params = network.params.copy()
+        try:
+            return self._run_epochs(
+                network,
+                X,
+                Y,
+                settings,
+                schedule,
+                random_state,
+                rows,
+                validation_score,
+                sample_weight,
+                kept_params,
+            )
+        except KeyboardInterrupt:
+            network.params[...] = kept_params
+            n_epochs = len(self.loss_curve) - n_finished
+            warnings.warn(
+                f"Training interrupted by user after {n_epochs} finished epochs; "
+                "keeping the weights of the last finished epoch"
+                + (" with the best validation score." if validation_score else ".")
+            )
+            return n_epochs, True
+
+    def _run_epochs(
+        self,
+        network,
+        X,
+        Y,
+        settings,
+        schedule,
+        random_state,
+        rows,
+        validation_score,
+        sample_weight,
+        kept_params,
+    ):
+        backend = network.backend
+        xp = backend.xp
+        self.optimizer.prepare(network.params, backend)
+        step = backend.optimizer_step(self.optimizer)
+        if schedule != self.schedule:
+            # New or changed learning-rate parameters: the rate they give at
+            # this point of training (a rate the adaptive schedule has already
+            # divided is only kept while its parameters stay the same).
+            self.schedule = schedule
+            self.learning_rate = schedule.after_epoch(
+                schedule.learning_rate_init, self.epochs, self.samples_seen
+            )
         n_samples = X.shape[0] if rows is None else len(rows)
         batch_size = min(settings.batch_size, n_samples)
+        # The row order lives where X does: shuffled and gathered there.
         order = np.arange(n_samples) if rows is None else np.array(rows)
+        order = backend.to_device(order)
+        if settings.shuffle:
+            shuffle = backend.shuffler(random_state)
         gather = settings.shuffle or rows is not None
+        sparse = is_sparse(X)
         if gather:
-            X_batch = xp.empty((batch_size, X.shape[1]), X.dtype)
+            if not sparse:
+                X_batch = xp.empty((batch_size, X.shape[1]), X.dtype)
             Y_batch = xp.empty((batch_size, Y.shape[1]), Y.dtype)
-        if validation_score is not None:
-            best_params = network.params.copy()
+        weights, weights_batch = None, None
+        if sample_weight is not None:
+            weights = backend.to_device(sample_weight, Y.dtype)
+            weights_batch = xp.empty(batch_size, Y.dtype)
+            batch_starts = np.arange(0, n_samples, batch_size)
 
         stopped = False
         n_epochs = 0
         while n_epochs < settings.max_epochs and not stopped:
             if settings.shuffle:
-                random_state.shuffle(order)
+                shuffle(order)
             epoch_loss = 0.0
+            trained_rows = 0
+            if weights is not None:
+                # Weight of every batch, on the host: no device sync per batch.
+                host_order = backend.to_host(order)
+                batch_weights = np.add.reduceat(sample_weight[host_order], batch_starts)
             for start in range(0, n_samples, batch_size):
                 stop = min(start + batch_size, n_samples)
+                if weights is not None and batch_weights[start // batch_size] == 0:
+                    continue
+                wb = None
                 if gather:
                     batch_rows = order[start:stop]
-                    xb, yb = X_batch[: stop - start], Y_batch[: stop - start]
-                    _take_rows(xp, X, batch_rows, out=xb)
+                    yb = Y_batch[: stop - start]
+                    if sparse:
+                        xb = X[batch_rows]
+                    else:
+                        xb = X_batch[: stop - start]
+                        _take_rows(xp, X, batch_rows, out=xb)
                     _take_rows(xp, Y, batch_rows, out=yb)
+                    if weights is not None:
+                        wb = weights_batch[: stop - start]
+                        _take_rows(xp, weights, batch_rows, out=wb)
                 else:
                     xb, yb = X[start:stop], Y[start:stop]
-                batch_loss = network.loss_gradient(xb, yb, settings.alpha)
-                self.optimizer.step(
-                    network.params, network.grads, self.learning_rate, network.scratch
-                )
+                    if weights is not None:
+                        wb = weights[start:stop]
+                batch_loss = network.loss_gradient(xb, yb, settings.alpha, wb)
+                step(network.params, network.grads, self.learning_rate, network.scratch)
                 epoch_loss = epoch_loss + batch_loss * (stop - start)
+                trained_rows += stop - start
 
             n_epochs += 1
             self.epochs += 1
             self.samples_seen += n_samples
-            self.loss_curve.append(float(epoch_loss) / n_samples)
+            self.loss_curve.append(float(epoch_loss) / trained_rows)
             if settings.verbose:
                 print(f"Iteration {n_epochs}, loss = {self.loss_curve[-1]:.8f}")
 
             if validation_score is None:
                 improved = self._record_training_loss(settings.tol)
+                kept_params[...] = network.params
             else:
                 improved = self._record_validation_score(
                     validation_score(network), settings
                 )
                 if improved:
-                    best_params[...] = network.params
+                    kept_params[...] = network.params
 
             self.learning_rate = schedule.after_epoch(
                 self.learning_rate, self.epochs, self.samples_seen
@@ -134,12 +224,13 @@ class Trainer:
                 stopped = self._on_plateau(schedule, settings, validation_score)
 
         if validation_score is not None:
-            network.params[...] = best_params
+            network.params[...] = kept_params
         return n_epochs, stopped
 
     def _record_training_loss(self, tol):
         loss = self.loss_curve[-1]
-        if loss > self.best_loss - tol:
+        # Written so that a NaN loss (diverged) counts as no improvement.
+        if not loss <= self.best_loss - tol:
             self.no_improvement_count += 1
         else:
             self.no_improvement_count = 0
@@ -152,7 +243,8 @@ class Trainer:
         self.validation_scores.append(score)
         if settings.verbose:
             print(f"Validation score: {score:f}")
-        if score < self.best_validation_score + settings.tol:
+        # Written so that a NaN score (diverged) counts as no improvement.
+        if not score >= self.best_validation_score + settings.tol:
             self.no_improvement_count += 1
         else:
             self.no_improvement_count = 0

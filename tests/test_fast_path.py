@@ -58,6 +58,8 @@ def _probabilities(output, rng, shape):
         return e / e.sum(axis=1, keepdims=True)
     if output == "logistic":
         return 1 / (1 + np.exp(-z))
+    if output == "exp":
+        return np.exp(z)
     return z
 
 
@@ -68,6 +70,9 @@ def _defining_loss(output, y, p):
         return -np.sum(y * np.log(q)) / len(p)
     if output == "logistic":
         return -np.sum(y * np.log(q) + (1 - y) * np.log(1 - q)) / len(p)
+    if output == "exp":  # half the Poisson deviance; y log(y / p) is 0 at y = 0
+        y_log_ratio = np.where(y > 0, y * np.log(np.where(y > 0, y, 1) / p), 0)
+        return np.sum(y_log_ratio - y + p) / len(p)
     return 0.5 * np.mean((p - y) ** 2)
 
 
@@ -76,7 +81,8 @@ def _defining_loss(output, y, p):
 def test_loss_matches_definition_with_or_without_work_buffer(output, use_work):
     rng = np.random.default_rng(1)
     p = _probabilities(output, rng, (9, 4))
-    p[0, 0] = 0.0 if output != "identity" else p[0, 0]  # exercises the clipping
+    if output in ("softmax", "logistic"):
+        p[0, 0] = 0.0  # exercises the clipping
     y = (rng.random((9, 4)) > 0.5).astype(float)
     p_before, y_before = p.copy(), y.copy()
     work = np.full_like(p, np.nan) if use_work else None
@@ -143,6 +149,8 @@ def test_loss_gradient_matches_finite_differences(
         Y = np.eye(n_outputs)[rng.integers(0, n_outputs, n_samples)]
     elif output == "logistic":
         Y = (rng.random((n_samples, n_outputs)) > 0.5).astype(float)
+    elif output == "exp":  # Poisson: counts
+        Y = rng.poisson(2.0, (n_samples, n_outputs)).astype(float)
     else:
         Y = rng.standard_normal((n_samples, n_outputs))
     # Finite differences are meaningless across relu's kink at 0.

@@ -64,7 +64,7 @@ def _loop_peak_growth(batch_size, activation, output, solver, dtype, shuffle):
     schedule = LearningRateSchedule("constant", 1e-3, 0.5, 10, 0.1)
     tracemalloc.start()
     try:
-        Trainer(OPTIMIZERS[solver](), 1e-3).run(network, X, Y, settings, schedule, rng)
+        Trainer(OPTIMIZERS[solver]()).run(network, X, Y, settings, schedule, rng)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()

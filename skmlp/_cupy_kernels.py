@@ -1,0 +1,323 @@
+"""CUDA kernels of the CuPy backend, and the layers and optimizer steps that
+call them.
+
+Each kernel does in one pass over memory what the NumPy backend does in
+several array operations:
+
+- bias + activation of a hidden layer (one elementwise kernel per activation),
+- the activation's derivative times the incoming delta,
+- the whole optimizer step for every layer at once, over the flat
+  ``params`` / ``grads`` / state buffers,
+- softmax over each row of the output, and each output loss (one reduction).
+
+The elementwise kernels are plain data here (:class:`ElementwiseSpec`), so
+this module imports without CuPy. Their bodies use only arithmetic,
+comparisons and ``exp`` / ``tanh`` / ``sqrt``, which makes them valid Python
+as well as CUDA C: the CPU test suite evaluates them with NumPy through the
+very dispatch code below and compares them with the reference activations and
+optimizers. The output kernels (loops, clipping) are CUDA only and are checked
+by the GPU tests.
+"""
+
+import math
+from typing import NamedTuple
+
+from ._losses import IdentitySquaredError, SigmoidLogLoss, SoftmaxLogLoss
+from ._optimizers import SGD, Adam, RMSprop
+
+
+class ElementwiseSpec(NamedTuple):
+    """Arguments of ``cupy.ElementwiseKernel``: ``T`` is the array dtype;
+    scalars passed for ``T`` parameters are cast to it, as NumPy does with
+    Python scalars."""
+
+    in_params: str
+    out_params: str
+    operation: str
+    name: str
+
+
+# z holds a_in @ W on entry; b is the layer's bias, broadcast over rows.
+BIAS_ACTIVATION = {
+    "identity": "z = z + b",
+    "logistic": "z = 1 / (1 + exp(-(z + b)))",
+    "tanh": "z = tanh(z + b)",
+    # max(s, 0) written as s * (s > 0): NaN stays NaN, as with np.maximum.
+    "relu": "z = (z + b) * (z + b > 0)",
+}
+
+# f'(z) from the activation's output a, multiplied into delta. The identity
+# has none: its derivative is 1.
+DERIVATIVE = {
+    "logistic": "delta = delta * a * (1 - a)",
+    "tanh": "delta = delta * (1 - a * a)",
+    "relu": "delta = delta * (a > 0)",
+}
+
+# name -> (scalar parameters, state buffers, body); every kernel reads the
+# gradient g and updates the parameters p and the state in place. The
+# operation order follows _optimizers.py, so results agree to rounding.
+OPTIMIZER_STEPS = {
+    "momentum": (
+        ("momentum", "lr"),
+        ("velocity",),
+        "velocity = velocity * momentum - g * lr; p = p + velocity",
+    ),
+    "nesterov": (
+        ("momentum", "lr"),
+        ("velocity",),
+        (
+            "velocity = velocity * momentum - g * lr; "
+            "p = p - g * lr + velocity * momentum"
+        ),
+    ),
+    "adam": (
+        ("beta_1", "beta_2", "epsilon", "rate"),
+        ("m", "v"),
+        (
+            "m = m * beta_1 + g * (1 - beta_1); "
+            "v = v * beta_2 + g * g * (1 - beta_2); "
+            "p = p - m / (sqrt(v) + epsilon) * rate"
+        ),
+    ),
+    "rmsprop": (
+        ("rho", "epsilon", "lr"),
+        ("v",),
+        "v = v * rho + g * g * (1 - rho); p = p - g / (sqrt(v) + epsilon) * lr",
+    ),
+}
+
+EXPIT = ElementwiseSpec("T x", "T y", "y = 1 / (1 + exp(-x))", "skmlp_expit")
+
+
+def _typed(names):
+    return ", ".join(f"T {name}" for name in names)
+
+
+def bias_activation_spec(name):
+    return ElementwiseSpec("T b", "T z", BIAS_ACTIVATION[name], f"skmlp_{name}_forward")
+
+
+def derivative_spec(name):
+    return ElementwiseSpec("T a", "T delta", DERIVATIVE[name], f"skmlp_{name}_backward")
+
+
+def optimizer_step_spec(name):
+    scalars, states, body = OPTIMIZER_STEPS[name]
+    return ElementwiseSpec(
+        _typed(("g", *scalars)), _typed(("p", *states)), body, f"skmlp_{name}_step"
+    )
+
+
+class ElementwiseKernels:
+    """Every elementwise kernel of the backend, made from its spec by
+    ``make(spec)`` (``cupy.ElementwiseKernel`` on a GPU)."""
+
+    def __init__(self, make):
+        self.bias_activation = {
+            name: make(bias_activation_spec(name)) for name in BIAS_ACTIVATION
+        }
+        self.derivative = {name: make(derivative_spec(name)) for name in DERIVATIVE}
+        self.optimizer_steps = {
+            name: make(optimizer_step_spec(name)) for name in OPTIMIZER_STEPS
+        }
+        self.expit = make(EXPIT)
+
+
+def cupy_elementwise(cupy):
+    """``make(spec)`` building a CuPy kernel (compiled at its first call and
+    cached on disk by CuPy)."""
+
+    def make(spec):
+        return cupy.ElementwiseKernel(
+            spec.in_params, spec.out_params, spec.operation, spec.name,
+            no_return=True,
+        )
+
+    return make
+
+
+# --------------------------------------------------------------- layers
+class FusedActivation:
+    """A hidden activation as two kernels, with the interface of
+    :mod:`skmlp._activations`: ``forward(z, bias)`` adds the bias and
+    activates in one pass, ``backward(a, delta)`` multiplies the derivative
+    into ``delta`` in one pass (``a`` is left unchanged)."""
+
+    def __init__(self, name, kernels):
+        self.name = name
+        self._forward = kernels.bias_activation[name]
+        self._derivative = kernels.derivative.get(name)
+
+    def forward(self, z, bias):
+        self._forward(bias, z)
+
+    def backward(self, a, delta):
+        if self._derivative is not None:
+            self._derivative(a, delta)
+
+
+def fused_step(optimizer, kernels):
+    """``step(params, grads, learning_rate, scratch)`` running ``optimizer``'s
+    update as one kernel from ``kernels`` (name -> kernel, as built from
+    :data:`OPTIMIZER_STEPS`); the optimizer's own array step when it has no
+    kernel. Scalars are worked out on the host, so nothing waits for the
+    device."""
+    arguments = _STEP_ARGUMENTS.get(type(optimizer))
+    if arguments is None:
+        return optimizer.step
+
+    def step(params, grads, learning_rate, scratch):
+        name, scalars, states = arguments(optimizer, learning_rate)
+        kernels[name](grads, *scalars, params, *states)
+
+    return step
+
+
+def _sgd_arguments(sgd, learning_rate):
+    name = "nesterov" if sgd.nesterov else "momentum"
+    return name, (sgd.momentum, learning_rate), (sgd.velocity,)
+
+
+def _adam_arguments(adam, learning_rate):
+    adam.t += 1
+    # Bias corrections folded into the rate, as in Adam.step.
+    rate = (
+        learning_rate * math.sqrt(1 - adam.beta_2**adam.t) / (1 - adam.beta_1**adam.t)
+    )
+    return (
+        "adam",
+        (adam.beta_1, adam.beta_2, adam.epsilon, rate),
+        (adam.first_moment, adam.second_moment),
+    )
+
+
+def _rmsprop_arguments(rmsprop, learning_rate):
+    return (
+        "rmsprop",
+        (rmsprop.rho, rmsprop.epsilon, learning_rate),
+        (rmsprop.square_average,),
+    )
+
+
+_STEP_ARGUMENTS = {
+    SGD: _sgd_arguments,
+    Adam: _adam_arguments,
+    RMSprop: _rmsprop_arguments,
+}
+
+
+# --------------------------------------------------------------- outputs
+# log(clip(p, eps, 1 - eps)) as in _losses._LogLoss; NaN stays NaN.
+_CLIPPED_LOG = """
+template <typename T>
+__device__ T skmlp_clipped_log(T p, T eps) {
+    return log(p < eps ? eps : (p > 1 - eps ? 1 - eps : p));
+}
+"""
+
+
+class OutputKernels:
+    """Softmax over rows and the mean output losses, each one kernel."""
+
+    def __init__(self, cupy):
+        # One thread per row: classes are few next to samples.
+        self.softmax = cupy.ElementwiseKernel(
+            "int64 n_cols",
+            "raw T z",
+            """
+            const ptrdiff_t start = i * n_cols;
+            T top = z[start];
+            for (ptrdiff_t j = 1; j < n_cols; ++j) {
+                top = z[start + j] > top ? z[start + j] : top;
+            }
+            T total = 0;
+            for (ptrdiff_t j = 0; j < n_cols; ++j) {
+                z[start + j] = exp(z[start + j] - top);
+                total += z[start + j];
+            }
+            for (ptrdiff_t j = 0; j < n_cols; ++j) {
+                z[start + j] /= total;
+            }
+            """,
+            "skmlp_softmax_rows",
+            no_return=True,
+        )
+        reduction = {
+            "softmax": "y * skmlp_clipped_log(p, eps)",
+            "logistic": "y * skmlp_clipped_log(p, eps)"
+            " + (1 - y) * skmlp_clipped_log(1 - p, eps)",
+        }
+        self.log_loss = {
+            name: cupy.ReductionKernel(
+                "T y, T p, T eps, T n_rows",
+                "T loss",
+                expression,
+                "a + b",
+                "loss = -a / n_rows",
+                "0",
+                f"skmlp_{name}_log_loss",
+                preamble=_CLIPPED_LOG,
+            )
+            for name, expression in reduction.items()
+        }
+        self.squared_error = cupy.ReductionKernel(
+            "T y, T p, T n_values",
+            "T loss",
+            "(p - y) * (p - y)",
+            "a + b",
+            "loss = a / 2 / n_values",
+            "0",
+            "skmlp_squared_error",
+        )
+
+
+def _scalar(value, like):
+    # Reductions take their scalars in the arrays' dtype.
+    return like.dtype.type(value)
+
+
+class _FusedLogLoss:
+    """The mean log-loss as one reduction, ``self._loss`` (weighted losses
+    take the unfused path)."""
+
+    def loss(self, y, p, sample_weight=None, work=None):
+        if sample_weight is not None:
+            return super().loss(y, p, sample_weight, work)
+        eps = self._xp.finfo(p.dtype).eps
+        return self._loss(y, p, _scalar(eps, p), _scalar(p.shape[0], p))
+
+
+class FusedSoftmaxLogLoss(_FusedLogLoss, SoftmaxLogLoss):
+    def __init__(self, backend):
+        super().__init__(backend)
+        self._softmax = backend.output_kernels.softmax
+        self._loss = backend.output_kernels.log_loss[self.name]
+
+    def activate(self, z):
+        n_rows, n_cols = z.shape
+        self._softmax(n_cols, z, size=n_rows)
+
+
+class FusedSigmoidLogLoss(_FusedLogLoss, SigmoidLogLoss):
+    # activate is the backend's fused expit already.
+    def __init__(self, backend):
+        super().__init__(backend)
+        self._loss = backend.output_kernels.log_loss[self.name]
+
+
+class FusedSquaredError(IdentitySquaredError):
+    def __init__(self, backend):
+        super().__init__(backend)
+        self._loss = backend.output_kernels.squared_error
+
+    def loss(self, y, p, sample_weight=None, work=None):
+        if sample_weight is not None:
+            return super().loss(y, p, sample_weight, work)
+        return self._loss(y, p, _scalar(p.size, p))
+
+
+FUSED_OUTPUTS = {
+    cls.name: cls
+    for cls in (FusedSoftmaxLogLoss, FusedSigmoidLogLoss, FusedSquaredError)
+}

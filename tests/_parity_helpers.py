@@ -1,0 +1,136 @@
+"""Shared by the parity tests (L-BFGS, sample weights, sparse input, Poisson,
+multi-output, corner cases): small datasets, a quiet fit, and the training
+objective written out by hand from its definition, independent of skmlp."""
+
+import itertools
+import warnings
+
+import numpy as np
+import pytest
+from scipy.special import expit, softmax, xlogy
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+
+from skmlp._backend import NumpyBackend
+from skmlp._network import Network
+
+
+def fit_quietly(estimator, X, y, **fit_params):
+    """``estimator.fit`` without the ConvergenceWarning of short test runs."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return estimator.fit(X, y, **fit_params)
+
+
+def digits(n_samples=600):
+    """The first rows of load_digits, scaled to [0, 1] (the usual /16)."""
+    X, y = load_digits(return_X_y=True)
+    return X[:n_samples] / 16.0, y[:n_samples]
+
+
+def integer_weights(n_samples, seed=0):
+    """Random weights in {0, 1, 2, 3}, the kind scikit-learn's checks use."""
+    return np.random.RandomState(seed).randint(0, 4, n_samples).astype(float)
+
+
+HIDDEN = {
+    "identity": lambda z: z,
+    "logistic": expit,
+    "tanh": np.tanh,
+    "relu": lambda z: np.maximum(z, 0),
+}
+
+
+def objective_by_hand(
+    coefs, intercepts, X, Y, *, activation, output, alpha, sample_weight=None
+):
+    """scikit-learn's training objective from its definition: the (weighted)
+    mean over samples of the per-sample loss plus ``alpha / (2 n) ||W||^2``,
+    ``n`` the sum of the weights.
+
+    Per-sample losses: ``'identity'``: half the squared error averaged over
+    outputs; ``'exp'``: half the Poisson deviance summed over outputs;
+    ``'softmax'`` / ``'logistic'``: the log-loss summed over outputs."""
+    a = X
+    for i, (W, b) in enumerate(zip(coefs, intercepts)):
+        z = a @ W + b
+        a = HIDDEN[activation](z) if i < len(coefs) - 1 else z
+    if output == "identity":
+        per_sample = 0.5 * ((a - Y) ** 2).mean(axis=1)
+    elif output == "exp":
+        p = np.exp(a)
+        per_sample = (xlogy(Y, Y / p) - Y + p).sum(axis=1)
+    elif output == "softmax":
+        per_sample = -(Y * np.log(softmax(a, axis=1))).sum(axis=1)
+    else:
+        p = expit(a)
+        per_sample = -(xlogy(Y, p) + xlogy(1 - Y, 1 - p)).sum(axis=1)
+    weights = np.ones(len(X)) if sample_weight is None else sample_weight
+    total = weights.sum()
+    penalty = 0.5 * alpha / total * sum((W**2).sum() for W in coefs)
+    return weights @ per_sample / total + penalty
+
+
+def finite_difference_gradient(function, arrays, step=1e-6):
+    """Central differences of ``function()`` with respect to every entry of
+    every array in ``arrays`` (perturbed in place and restored)."""
+    gradients = []
+    for array in arrays:
+        gradient = np.empty_like(array)
+        flat, flat_gradient = array.reshape(-1), gradient.reshape(-1)
+        for k in range(flat.size):
+            saved = flat[k]
+            flat[k] = saved + step
+            up = function()
+            flat[k] = saved - step
+            down = function()
+            flat[k] = saved
+            flat_gradient[k] = (up - down) / (2 * step)
+        gradients.append(gradient)
+    return gradients
+
+
+def assert_core_matches_the_definition(X, Y, hidden, *, seed=0, **setting):
+    """Check skmlp's core loss and gradient (what every solver, L-BFGS
+    included, is given) against :func:`objective_by_hand` and its central
+    finite differences, for random weights of a network with ``hidden``
+    units. ``setting``: ``activation``, ``output``, ``alpha``,
+    ``sample_weight``."""
+    units = [X.shape[1], *hidden, Y.shape[1]]
+    rng = np.random.RandomState(seed)
+    coefs = [rng.normal(size=(a, b)) / np.sqrt(a) for a, b in itertools.pairwise(units)]
+    intercepts = [rng.normal(size=b) * 0.1 for b in units[1:]]
+
+    network = Network(
+        units, setting["activation"], setting["output"], NumpyBackend(), np.float64
+    )
+    network.set_layers(coefs, intercepts)
+    loss = network.loss_gradient(X, Y, setting["alpha"], setting.get("sample_weight"))
+
+    def objective():
+        return objective_by_hand(coefs, intercepts, X, Y, **setting)
+
+    assert float(loss) == pytest.approx(objective())
+    expected = finite_difference_gradient(objective, coefs + intercepts)
+    got = network.coef_grads + network.intercept_grads
+    for layer_got, layer_expected in zip(got, expected):
+        np.testing.assert_allclose(layer_got, layer_expected, rtol=1e-6, atol=1e-9)
+
+
+def fit_both(Estimator, X, y, sample_weight=None, **params):
+    """Fit ``Estimator`` and its scikit-learn original with the same
+    parameters on the same data; return ``(ours, theirs)``."""
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+
+    from skmlp import MLPClassifierScratch
+
+    Original = MLPClassifier if Estimator is MLPClassifierScratch else MLPRegressor
+    return tuple(
+        fit_quietly(E(**params), X, y, sample_weight=sample_weight)
+        for E in (Estimator, Original)
+    )
+
+
+def assert_same_loss_curve(ours, theirs):
+    """Loss curves equal to rounding error (float64)."""
+    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=0, atol=1e-12)

@@ -1,0 +1,121 @@
+"""MLPRegressorScratch(loss='poisson'): exponential output, half the Poisson
+deviance, as scikit-learn's MLPRegressor."""
+
+import numpy as np
+import pytest
+from _parity_helpers import (
+    assert_core_matches_the_definition,
+    assert_same_loss_curve,
+    fit_both,
+    fit_quietly,
+    integer_weights,
+)
+from sklearn.datasets import load_diabetes
+from sklearn.metrics import mean_poisson_deviance
+from sklearn.preprocessing import StandardScaler
+
+from skmlp import MLPRegressorScratch
+
+
+def counts(n_outputs=1):
+    """Diabetes features with Poisson counts whose rate depends on them."""
+    X, _ = load_diabetes(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    rng = np.random.RandomState(0)
+    rate = np.exp(0.4 * X[:, :n_outputs] + 0.5)
+    y = rng.poisson(rate).astype(float)
+    return X, (y.ravel() if n_outputs == 1 else y)
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_loss_curve_matches_sklearn(solver, weighted):
+    X, y = counts()
+    weights = integer_weights(len(y)) if weighted else None
+    ours, theirs = fit_both(
+        MLPRegressorScratch,
+        X,
+        y,
+        sample_weight=weights,
+        loss="poisson",
+        hidden_layer_sizes=(10,),
+        solver=solver,
+        max_iter=20,
+        random_state=0,
+    )
+    assert ours.out_activation_ == theirs.out_activation_ == "exp"
+    assert_same_loss_curve(ours, theirs)
+    np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-12)
+
+
+def test_lbfgs_matches_sklearn_with_two_outputs():
+    # Summed over outputs, the Poisson gradient is right in scikit-learn too.
+    X, y = counts(n_outputs=2)
+    ours, theirs = fit_both(
+        MLPRegressorScratch,
+        X,
+        y,
+        loss="poisson",
+        hidden_layer_sizes=(8,),
+        solver="lbfgs",
+        max_iter=30,
+        random_state=0,
+    )
+    assert ours.n_iter_ == theirs.n_iter_
+    np.testing.assert_allclose(ours.loss_, theirs.loss_, rtol=1e-10)
+    np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-8)
+
+
+def test_loss_is_half_the_mean_poisson_deviance():
+    X, y = counts()
+    reg = fit_quietly(
+        MLPRegressorScratch(loss="poisson", solver="lbfgs", alpha=0, max_iter=20), X, y
+    )
+    assert (y == 0).any()  # the y log(y / p) = 0 case is exercised
+    assert reg.loss_ == pytest.approx(0.5 * mean_poisson_deviance(y, reg.predict(X)))
+
+
+def test_gradient_matches_finite_differences():
+    rng = np.random.RandomState(1)
+    X = rng.normal(size=(10, 3))
+    Y = rng.poisson(2.0, size=(10, 2)).astype(float)
+    assert_core_matches_the_definition(
+        X,
+        Y,
+        hidden=[4],
+        activation="logistic",
+        output="exp",
+        alpha=0.2,
+        sample_weight=rng.uniform(0, 2, 10),
+    )
+
+
+def test_predictions_are_positive_far_from_the_data():
+    X, y = counts()
+    reg = fit_quietly(MLPRegressorScratch(loss="poisson", max_iter=20), X, y)
+    far = np.full((3, X.shape[1]), -50.0)
+    assert np.all(reg.predict(far) > 0)
+
+
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_negative_targets_are_refused(method):
+    X, y = counts()
+    y[5] = -1.5
+    reg = MLPRegressorScratch(loss="poisson")
+    with pytest.raises(ValueError, match=r"loss='poisson' needs non-negative .* -1.5"):
+        getattr(reg, method)(X, y)
+
+
+def test_all_zero_counts_are_accepted():
+    X, _ = counts()
+    reg = fit_quietly(
+        MLPRegressorScratch(loss="poisson", max_iter=3), X, np.zeros(len(X))
+    )
+    assert np.all(reg.predict(X) > 0)
+
+
+def test_positive_only_target_tag():
+    assert (
+        MLPRegressorScratch(loss="poisson").__sklearn_tags__().target_tags.positive_only
+    )
+    assert not MLPRegressorScratch().__sklearn_tags__().target_tags.positive_only
