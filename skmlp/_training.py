@@ -93,47 +93,7 @@ class Trainer:
         Returns the number of epochs run and whether training stopped before
         the epoch limit (stop rule or interrupt).
         """
-        n_finished = len(self.loss_curve)
-        # The weights to keep if interrupted; with early stopping, the best.
-        kept_params = network.params.copy()
-        try:
-            return self._run_epochs(
-                network,
-                X,
-                Y,
-                settings,
-                schedule,
-                random_state,
-                rows,
-                validation_score,
-                sample_weight,
-                kept_params,
-            )
-        except KeyboardInterrupt:
-            network.params[...] = kept_params
-            n_epochs = len(self.loss_curve) - n_finished
-            warnings.warn(
-                f"Training interrupted by user after {n_epochs} finished epochs; "
-                "keeping the weights of the last finished epoch"
-                + (" with the best validation score." if validation_score else ".")
-            )
-            return n_epochs, True
-
-    def _run_epochs(
-        self,
-        network,
-        X,
-        Y,
-        settings,
-        schedule,
-        random_state,
-        rows,
-        validation_score,
-        sample_weight,
-        kept_params,
-    ):
         backend = network.backend
-        xp = backend.xp
         self.optimizer.prepare(network.params, backend)
         step = backend.optimizer_step(self.optimizer)
         if schedule != self.schedule:
@@ -144,84 +104,56 @@ class Trainer:
             self.learning_rate = schedule.after_epoch(
                 schedule.learning_rate_init, self.epochs, self.samples_seen
             )
-        n_samples = X.shape[0] if rows is None else len(rows)
-        batch_size = min(settings.batch_size, n_samples)
-        # The row order lives where X does: shuffled and gathered there.
-        order = np.arange(n_samples) if rows is None else np.array(rows)
-        order = backend.to_device(order)
+        batches = _Batches(
+            backend, X, Y, sample_weight, rows, settings.batch_size, settings.shuffle
+        )
         if settings.shuffle:
             shuffle = backend.shuffler(random_state)
-        gather = settings.shuffle or rows is not None
-        sparse = is_sparse(X)
-        if gather:
-            if not sparse:
-                X_batch = xp.empty((batch_size, X.shape[1]), X.dtype)
-            Y_batch = xp.empty((batch_size, Y.shape[1]), Y.dtype)
-        weights, weights_batch = None, None
-        if sample_weight is not None:
-            weights = backend.to_device(sample_weight, Y.dtype)
-            weights_batch = xp.empty(batch_size, Y.dtype)
-            batch_starts = np.arange(0, n_samples, batch_size)
+        # The weights of the last finished epoch (with early stopping, of the
+        # best one): what an interrupt, or early stopping at the end, keeps.
+        kept_params = network.params.copy()
 
         stopped = False
         n_epochs = 0
-        while n_epochs < settings.max_epochs and not stopped:
-            if settings.shuffle:
-                shuffle(order)
-            epoch_loss = 0.0
-            trained_rows = 0
-            if weights is not None:
-                # Weight of every batch, on the host: no device sync per batch.
-                host_order = backend.to_host(order)
-                batch_weights = np.add.reduceat(sample_weight[host_order], batch_starts)
-            for start in range(0, n_samples, batch_size):
-                stop = min(start + batch_size, n_samples)
-                if weights is not None and batch_weights[start // batch_size] == 0:
-                    continue
-                wb = None
-                if gather:
-                    batch_rows = order[start:stop]
-                    yb = Y_batch[: stop - start]
-                    if sparse:
-                        xb = X[batch_rows]
-                    else:
-                        xb = X_batch[: stop - start]
-                        _take_rows(xp, X, batch_rows, out=xb)
-                    _take_rows(xp, Y, batch_rows, out=yb)
-                    if weights is not None:
-                        wb = weights_batch[: stop - start]
-                        _take_rows(xp, weights, batch_rows, out=wb)
-                else:
-                    xb, yb = X[start:stop], Y[start:stop]
-                    if weights is not None:
-                        wb = weights[start:stop]
-                batch_loss = network.loss_gradient(xb, yb, settings.alpha, wb)
-                step(network.params, network.grads, self.learning_rate, network.scratch)
-                epoch_loss = epoch_loss + batch_loss * (stop - start)
-                trained_rows += stop - start
+        try:
+            while n_epochs < settings.max_epochs and not stopped:
+                if settings.shuffle:
+                    shuffle(batches.order)
+                epoch_loss, trained_rows = 0.0, 0
+                for xb, yb, wb in batches:
+                    batch_loss = network.loss_gradient(xb, yb, settings.alpha, wb)
+                    step(
+                        network.params, network.grads, self.learning_rate, network.scratch
+                    )
+                    epoch_loss = epoch_loss + batch_loss * yb.shape[0]
+                    trained_rows += yb.shape[0]
 
-            n_epochs += 1
-            self.epochs += 1
-            self.samples_seen += n_samples
-            self.loss_curve.append(float(epoch_loss) / trained_rows)
-            if settings.verbose:
-                print(f"Iteration {n_epochs}, loss = {self.loss_curve[-1]:.8f}")
+                n_epochs += 1
+                self.epochs += 1
+                self.samples_seen += batches.n_samples
+                self.loss_curve.append(float(epoch_loss) / trained_rows)
+                if settings.verbose:
+                    print(f"Iteration {n_epochs}, loss = {self.loss_curve[-1]:.8f}")
 
-            if validation_score is None:
-                improved = self._record_training_loss(settings.tol)
-                kept_params[...] = network.params
-            else:
-                improved = self._record_validation_score(
-                    validation_score(network), settings
-                )
-                if improved:
+                if validation_score is None:
+                    self._record_training_loss(settings.tol)
+                    kept_params[...] = network.params
+                elif self._record_validation_score(validation_score(network), settings):
                     kept_params[...] = network.params
 
-            self.learning_rate = schedule.after_epoch(
-                self.learning_rate, self.epochs, self.samples_seen
+                self.learning_rate = schedule.after_epoch(
+                    self.learning_rate, self.epochs, self.samples_seen
+                )
+                if self.no_improvement_count > settings.n_iter_no_change:
+                    stopped = self._on_plateau(schedule, settings, validation_score)
+        except KeyboardInterrupt:
+            network.params[...] = kept_params
+            warnings.warn(
+                f"Training interrupted by user after {n_epochs} finished epochs; "
+                "keeping the weights of the last finished epoch"
+                + (" with the best validation score." if validation_score else ".")
             )
-            if self.no_improvement_count > settings.n_iter_no_change:
-                stopped = self._on_plateau(schedule, settings, validation_score)
+            return n_epochs, True
 
         if validation_score is not None:
             network.params[...] = kept_params
@@ -282,3 +214,62 @@ def _take_rows(xp, source, rows, out):
     if xp is np:
         return source.take(rows, axis=0, out=out, mode="clip")
     return xp.take(source, rows, axis=0, out=out)
+
+
+class _Batches:
+    """The mini-batches of one epoch, in the order of ``order``.
+
+    Rows of ``X``, ``Y`` and the sample weights are gathered into buffers
+    allocated once per call (a CSR ``X`` is gathered sparsely), or sliced
+    without copying when every row is used in its own order. The order lives
+    where ``X`` does, so a device backend shuffles and gathers on the device.
+    Batches whose sample weights are all 0 carry no information and are
+    skipped.
+    """
+
+    def __init__(self, backend, X, Y, sample_weight, rows, batch_size, shuffle):
+        xp = self._xp = backend.xp
+        self.X, self.Y = X, Y
+        self.n_samples = X.shape[0] if rows is None else len(rows)
+        self.batch_size = min(batch_size, self.n_samples)
+        host_order = np.arange(self.n_samples) if rows is None else np.array(rows)
+        self.order = backend.to_device(host_order)
+        self._backend = backend
+        self._gather = shuffle or rows is not None
+        self._sparse = is_sparse(X)
+        if self._gather:
+            if not self._sparse:
+                self._X_batch = xp.empty((self.batch_size, X.shape[1]), X.dtype)
+            self._Y_batch = xp.empty((self.batch_size, Y.shape[1]), Y.dtype)
+        self._sample_weight = sample_weight
+        if sample_weight is not None:
+            self._weights = backend.to_device(sample_weight, Y.dtype)
+            self._weights_batch = xp.empty(self.batch_size, Y.dtype)
+
+    def __iter__(self):
+        """Yield ``(X_batch, Y_batch, weights_batch or None)``."""
+        starts = range(0, self.n_samples, self.batch_size)
+        if self._sample_weight is not None:
+            # Weight of every batch, on the host: no device sync per batch.
+            host_order = self._backend.to_host(self.order)
+            batch_weights = np.add.reduceat(self._sample_weight[host_order], starts)
+        for k, start in enumerate(starts):
+            if self._sample_weight is not None and batch_weights[k] == 0:
+                continue
+            yield self._batch(start, min(start + self.batch_size, self.n_samples))
+
+    def _batch(self, start, stop):
+        weighted = self._sample_weight is not None
+        if not self._gather:
+            wb = self._weights[start:stop] if weighted else None
+            return self.X[start:stop], self.Y[start:stop], wb
+        xp, rows, n = self._xp, self.order[start:stop], stop - start
+        if self._sparse:
+            xb = self.X[rows]
+        else:
+            xb = _take_rows(xp, self.X, rows, out=self._X_batch[:n])
+        yb = _take_rows(xp, self.Y, rows, out=self._Y_batch[:n])
+        wb = None
+        if weighted:
+            wb = _take_rows(xp, self._weights, rows, out=self._weights_batch[:n])
+        return xb, yb, wb
