@@ -349,13 +349,9 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
         """Keep the optimizer state across warm_start / partial_fit; take the
         current hyper-parameters. A changed solver starts a fresh optimizer."""
         fresh = self._new_optimizer()
-        kept = self._trainer.optimizer
-        if type(kept) is not type(fresh):
-            self._trainer.optimizer = fresh
-            return
-        for name, value in vars(fresh).items():
-            if name not in kept.state_names and name != "t":
-                setattr(kept, name, value)
+        if type(fresh) is type(self._trainer.optimizer):
+            fresh.continue_from(self._trainer.optimizer)
+        self._trainer.optimizer = fresh
 
     def _set_history(self):
         trainer = self._trainer

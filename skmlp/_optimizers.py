@@ -10,7 +10,16 @@ import math
 
 
 class Optimizer:
+    # Arrays shaped like the parameters, and scalar counters: the state that
+    # warm_start / partial_fit carry from one call to the next.
     state_names = ()
+    counter_names = ()
+
+    def continue_from(self, previous):
+        """Take over the state of ``previous`` (an optimizer of the same kind),
+        keeping this one's hyper-parameters."""
+        for name in self.state_names + self.counter_names:
+            setattr(self, name, getattr(previous, name))
 
     def prepare(self, params, backend):
         """Create or move the state to match ``params`` (backend and dtype)."""
@@ -62,6 +71,7 @@ class Adam(Optimizer):
     ``p <- p - lr sqrt(1-b2^t)/(1-b1^t) m / (sqrt(v) + eps)``."""
 
     state_names = ("first_moment", "second_moment")
+    counter_names = ("t",)
 
     def __init__(self, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
         self.beta_1 = beta_1

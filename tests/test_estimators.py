@@ -557,3 +557,20 @@ def test_pipeline_grid_search_and_cross_validation():
         (16,),
     ]
     assert search.score(X, y) > 0.85
+
+
+def test_continued_training_keeps_optimizer_state_but_takes_new_hyperparameters():
+    X, y = load_iris(return_X_y=True)
+    model = MLPClassifierScratch(hidden_layer_sizes=(5,), random_state=0)
+    model.partial_fit(X, y, classes=np.unique(y))
+    moment = model._trainer.optimizer.first_moment.copy()
+    model.set_params(beta_1=0.5).partial_fit(X, y)
+    optimizer = model._trainer.optimizer
+    assert optimizer.beta_1 == 0.5
+    # Adam's step count carried on (its moments too: see the partial_fit vs
+    # fit equivalence tests above).
+    assert optimizer.t == 2 * int(np.ceil(len(X) / 200))
+
+    model.set_params(solver="rmsprop").partial_fit(X, y)
+    assert type(model._trainer.optimizer).__name__ == "RMSprop"
+    assert model._trainer.optimizer.square_average.shape == moment.shape
