@@ -177,9 +177,10 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
             self._trainer = None
             self.n_outputs_ = Y.shape[1]
             self.n_layers_ = len(layer_units)
-            self.out_activation_ = network.output.name
         else:
             network.set_layers(self.coefs_, self.intercepts_)
+        # Every call, as a continued fit may train with a changed ``loss``.
+        self.out_activation_ = network.output.name
 
         if self.solver == "lbfgs":
             self._fit_lbfgs(network, X, Y, sample_weight)

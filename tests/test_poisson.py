@@ -1,6 +1,8 @@
 """MLPRegressorScratch(loss='poisson'): exponential output, half the Poisson
 deviance, as scikit-learn's MLPRegressor."""
 
+import warnings
+
 import numpy as np
 import pytest
 from _parity_helpers import (
@@ -11,6 +13,7 @@ from _parity_helpers import (
     integer_weights,
 )
 from sklearn.datasets import load_diabetes
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import mean_poisson_deviance
 from sklearn.preprocessing import StandardScaler
 
@@ -119,3 +122,32 @@ def test_positive_only_target_tag():
         MLPRegressorScratch(loss="poisson").__sklearn_tags__().target_tags.positive_only
     )
     assert not MLPRegressorScratch().__sklearn_tags__().target_tags.positive_only
+
+
+@pytest.mark.parametrize("continue_with", ["warm_start", "partial_fit"])
+def test_changing_the_loss_on_a_continued_fit_predicts_through_the_new_output(
+    continue_with,
+):
+    """A continued fit trains with the current ``loss``; predict must then use
+    that loss's output layer, not the one of the first fit."""
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((60, 3))
+    y_counts = rng.poisson(2.0, 60).astype(float)
+    y = X @ [0.5, -1.0, 0.2]
+    model = MLPRegressorScratch(
+        loss="poisson", hidden_layer_sizes=(5,), solver="sgd", max_iter=5,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y_counts)
+        assert model.out_activation_ == "exp"
+        model.set_params(loss="squared_error", warm_start=True)
+        if continue_with == "warm_start":
+            model.fit(X, y)
+        else:
+            model.partial_fit(X, y)
+    assert model.out_activation_ == "identity"
+    hidden = np.maximum(X @ model.coefs_[0] + model.intercepts_[0], 0)
+    identity_output = (hidden @ model.coefs_[1] + model.intercepts_[1]).ravel()
+    np.testing.assert_allclose(model.predict(X), identity_output, rtol=1e-12)
