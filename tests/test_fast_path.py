@@ -109,6 +109,19 @@ def test_softmax_row_buffer_follows_shape_and_dtype():
         assert z.dtype == dtype
 
 
+def test_relu_mask_buffer_serves_layers_of_any_size():
+    """One kept boolean mask serves every layer: shapes growing and shrinking
+    in turn still give the defining derivative."""
+    relu = ACTIVATIONS["relu"](BACKEND)
+    rng = np.random.default_rng(3)
+    for shape in [(6, 5), (2, 3), (9, 7), (4, 7)]:
+        a = np.maximum(rng.standard_normal(shape), 0)
+        delta = rng.standard_normal(shape)
+        expected = delta * (a > 0)
+        relu.backward(a, delta)
+        np.testing.assert_array_equal(delta, expected)
+
+
 def test_take_rows_gathers_without_changing_the_source():
     rng = np.random.default_rng(3)
     source = rng.standard_normal((20, 3))
