@@ -28,7 +28,7 @@ from ._backend import (
     host_input,
 )
 from ._lbfgs import minimize_lbfgs
-from ._network import Network
+from ._network import Network, layer_views
 from ._optimizers import OPTIMIZERS
 from ._schedules import SCHEDULES, LearningRateSchedule
 from ._training import EpochSettings, Trainer
@@ -187,7 +187,7 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
         else:
             self._fit_stochastic(network, X, y, Y, sample_weight, incremental)
 
-        self.coefs_, self.intercepts_ = network.host_layers()
+        self._keep_layers(backend.to_host(network.params), network.shapes)
         if not all(np.isfinite(p).all() for p in self.coefs_ + self.intercepts_):
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may"
@@ -384,6 +384,13 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
         backend = self._prediction_backend()
         dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
         units = [self.n_features_in_, *(c.shape[1] for c in self.coefs_)]
+        params = self._kept_flat_params()
+        if backend.name == "numpy" and params is not None and params.dtype == dtype:
+            # No copy of the weights: a one-row predict would spend most of
+            # its time copying them.
+            return Network(
+                units, self.activation, self.out_activation_, backend, dtype, params
+            ).predict(_backend_input(backend, X, dtype))
         network = Network(units, self.activation, self.out_activation_, backend, dtype)
         network.set_layers(self.coefs_, self.intercepts_)
         return backend.to_host(network.predict(_backend_input(backend, X, dtype)))
@@ -400,6 +407,49 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
                 UserWarning,
             )
             return get_backend("numpy")
+
+    # ------------------------------------------------ the fitted weights
+    def _keep_layers(self, flat, shapes):
+        """Set ``coefs_`` and ``intercepts_`` to the per-layer views of the
+        flat host array ``flat`` (the network's layout) and remember them."""
+        self.coefs_, self.intercepts_ = layer_views(flat, shapes)
+        self._flat_layers = (flat, tuple(self.coefs_), tuple(self.intercepts_))
+
+    def _kept_flat_params(self):
+        """The flat array behind ``coefs_`` and ``intercepts_`` while they
+        still hold the views that fit made (edited in place or not), else
+        None: the user assigned other arrays, which must then be copied."""
+        flat, coefs, intercepts = self._flat_layers
+        if flat is not None and len(self.coefs_) == len(coefs) and all(
+            a is b for a, b in zip([*self.coefs_, *self.intercepts_], coefs + intercepts)
+        ):
+            return flat
+        return None
+
+    def __getstate__(self):
+        # The flat array is saved through coefs_ and intercepts_ alone. (A
+        # copy: the state returned may be the instance's own __dict__.)
+        state = dict(super().__getstate__())
+        state.pop("_flat_layers", None)
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        # Pickling stores each layer's array on its own: gather them again
+        # into one flat array, as fit leaves them, so predict need not copy
+        # (unless they were replaced by arrays of mixed dtypes, kept as they are).
+        if "coefs_" not in state:
+            return
+        layers = [*self.coefs_, *self.intercepts_]
+        if (
+            all(isinstance(a, np.ndarray) for a in layers)
+            and len({a.dtype for a in layers}) == 1
+            and all(c.ndim == 2 for c in self.coefs_)
+        ):
+            flat = np.concatenate([a.ravel() for a in layers])
+            self._keep_layers(flat, [c.shape for c in self.coefs_])
+        else:
+            self._flat_layers = (None, (), ())
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

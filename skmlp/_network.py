@@ -8,6 +8,7 @@ copy. Nothing here knows about scikit-learn; the array module comes from the
 backend, so the same code runs on NumPy and CuPy.
 """
 
+from functools import cached_property
 from itertools import pairwise
 
 
@@ -17,7 +18,7 @@ def is_sparse(array):
     return hasattr(array, "tocsr")
 
 
-def _layer_views(flat, shapes):
+def layer_views(flat, shapes):
     """Split ``flat`` into per-layer weight matrices and bias vectors."""
     coefs, intercepts = [], []
     start = 0
@@ -36,11 +37,15 @@ class Network:
     per following entry; hidden layers use ``activation`` and the last layer
     the ``output`` activation with its loss.
 
+    ``params``, when given, is an existing flat buffer of the right size and
+    dtype to use as the network's weights without copying them.
+
     Attributes
     ----------
     params, grads : 1-D arrays
         All weights then all biases, and the gradient of the loss with respect
-        to them (filled by :meth:`loss_gradient`).
+        to them (filled by :meth:`loss_gradient`; like ``scratch``, made on
+        first use, so a network that only predicts never allocates it).
     coefs, intercepts : lists of arrays
         Per-layer views into ``params``; ``coef_grads``, ``intercept_grads``
         are the matching views into ``grads``.
@@ -48,21 +53,21 @@ class Network:
         Number of weights: ``params[:n_coefs]`` is what L2 penalises.
     """
 
-    def __init__(self, layer_units, activation, output, backend, dtype):
-        xp = backend.xp
+    def __init__(self, layer_units, activation, output, backend, dtype, params=None):
         self.backend = backend
         self.layer_units = tuple(int(u) for u in layer_units)
         self.shapes = list(pairwise(self.layer_units))
         self.n_coefs = sum(fan_in * fan_out for fan_in, fan_out in self.shapes)
         n_params = self.n_coefs + sum(self.layer_units[1:])
-        self.params = xp.zeros(n_params, dtype=dtype)
-        # xp.zeros, not zeros_like (which writes every zero): fresh zero pages
-        # cost nothing until touched, so predicting pays nothing for grads.
-        self.grads = xp.zeros(n_params, dtype=dtype)
-        # Room for one parameter-sized temporary (L2 term, optimizer steps).
-        self.scratch = xp.empty_like(self.params)
-        self.coefs, self.intercepts = _layer_views(self.params, self.shapes)
-        self.coef_grads, self.intercept_grads = _layer_views(self.grads, self.shapes)
+        if params is None:
+            params = backend.xp.zeros(n_params, dtype=dtype)
+        elif params.shape != (n_params,) or params.dtype != dtype:
+            raise ValueError(
+                f"params must be a flat {backend.xp.dtype(dtype)} array of "
+                f"{n_params} entries, got {params.dtype} of shape {params.shape}."
+            )
+        self.params = params
+        self.coefs, self.intercepts = layer_views(self.params, self.shapes)
         # The backend builds them, so a GPU backend can fuse their kernels.
         self.hidden = backend.activation(activation)
         self.output = backend.output(output)
@@ -71,6 +76,31 @@ class Network:
     @property
     def dtype(self):
         return self.params.dtype
+
+    @cached_property
+    def grads(self):
+        # zeros, not zeros_like (which writes every zero): fresh zero pages
+        # cost nothing until touched.
+        return self.backend.xp.zeros(self.params.shape[0], dtype=self.dtype)
+
+    @cached_property
+    def scratch(self):
+        """Room for one parameter-sized temporary (L2 term, optimizer steps)."""
+        return self.backend.xp.empty_like(self.params)
+
+    @cached_property
+    def _gradient_layers(self):
+        return layer_views(self.grads, self.shapes)
+
+    @property
+    def coef_grads(self):
+        """Per-layer views into ``grads`` matching ``coefs``."""
+        return self._gradient_layers[0]
+
+    @property
+    def intercept_grads(self):
+        """Per-layer views into ``grads`` matching ``intercepts``."""
+        return self._gradient_layers[1]
 
     def initialize(self, random_state):
         """Draw weights and biases uniformly in ``+-sqrt(k / (fan_in + fan_out))``
@@ -113,10 +143,6 @@ class Network:
                 )
             self.coefs[i][...] = self.backend.to_device(coef, self.dtype)
             self.intercepts[i][...] = self.backend.to_device(intercept, self.dtype)
-
-    def host_layers(self):
-        """Per-layer NumPy views into one host copy of ``params``."""
-        return _layer_views(self.backend.to_host(self.params), self.shapes)
 
     def _workspace(self, n_rows, deltas=True):
         """Per-layer activation buffers for ``n_rows`` samples and, unless
@@ -168,6 +194,7 @@ class Network:
         The loss is a 0-d array of the backend (read it with ``float``), so
         callers can accumulate it on the device without synchronising."""
         xp = self.backend.xp
+        coef_grads, intercept_grads = self._gradient_layers
         n_samples, n_outputs = Y.shape
         total_weight = n_samples if sample_weight is None else sample_weight.sum()
         activations, deltas = self._workspace(n_samples)
@@ -183,10 +210,10 @@ class Network:
         for i in range(len(self.shapes) - 1, -1, -1):
             a_in = X if i == 0 else activations[i - 1]
             if i == 0 and is_sparse(a_in):
-                self.coef_grads[0][...] = a_in.T @ delta
+                coef_grads[0][...] = a_in.T @ delta
             else:
-                xp.matmul(a_in.T, delta, out=self.coef_grads[i])
-            delta.sum(axis=0, out=self.intercept_grads[i])
+                xp.matmul(a_in.T, delta, out=coef_grads[i])
+            delta.sum(axis=0, out=intercept_grads[i])
             if i > 0:
                 xp.matmul(delta, self.coefs[i].T, out=deltas[i - 1])
                 self.hidden.backward(activations[i - 1], deltas[i - 1])

@@ -18,6 +18,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 
 from skmlp import MLPClassifierScratch, MLPRegressorScratch
+from skmlp._network import Network
 
 
 def fit_quietly(estimator, X, y):
@@ -297,6 +298,68 @@ def test_assigned_weights_change_predictions():
     expected = forward_by_hand(est.coefs_, est.intercepts_, X)
     np.testing.assert_allclose(est.predict_proba(X), expected, rtol=1e-12)
     np.testing.assert_array_equal(est.predict(X), np.argmax(expected, axis=1))
+
+
+def _forbid_weight_copies(monkeypatch):
+    """Make copying weights into a prediction network fail loudly."""
+
+    def copy_layers(self, coefs, intercepts):
+        raise AssertionError("predict copied the weights")
+
+    monkeypatch.setattr(Network, "set_layers", copy_layers)
+
+
+@pytest.mark.parametrize("round_trip", [False, True], ids=["fitted", "unpickled"])
+def test_predict_uses_fitted_weights_in_place(monkeypatch, round_trip):
+    """Fitted (and unpickled) coefs_ / intercepts_ are views of one flat array
+    that predict wraps without copying, so edits in place take effect."""
+    X, y = iris()
+    est = fit_quietly(
+        MLPClassifierScratch(hidden_layer_sizes=(7, 4), max_iter=20, random_state=0),
+        X,
+        y,
+    )
+    if round_trip:
+        est = pickle.loads(pickle.dumps(est))
+    _forbid_weight_copies(monkeypatch)
+    rng = np.random.RandomState(1)
+    for layer in est.coefs_ + est.intercepts_:
+        layer[...] = rng.normal(size=layer.shape)
+    expected = forward_by_hand(est.coefs_, est.intercepts_, X)
+    np.testing.assert_allclose(est.predict_proba(X), expected, rtol=1e-12)
+
+
+def test_predict_copies_assigned_weights(monkeypatch):
+    """Once one layer is replaced, predict copies the weights (the views fit
+    made no longer describe the model) and uses the new array."""
+    X, y = iris()
+    est = fit_quietly(
+        MLPClassifierScratch(hidden_layer_sizes=(7,), max_iter=20, random_state=0),
+        X,
+        y,
+    )
+    est.coefs_[1] = np.ones_like(est.coefs_[1])
+    expected = forward_by_hand(est.coefs_, est.intercepts_, X)
+    np.testing.assert_allclose(est.predict_proba(X), expected, rtol=1e-12)
+    _forbid_weight_copies(monkeypatch)
+    with pytest.raises(AssertionError, match="copied the weights"):
+        est.predict(X)
+
+
+def test_pickle_holds_each_weight_once(monkeypatch):
+    """The flat array behind coefs_ is left out of the pickle (the layers
+    hold its values), without being taken from the pickled model itself."""
+    X, y = iris()
+    est = fit_quietly(
+        MLPClassifierScratch(hidden_layer_sizes=(50,), max_iter=5, random_state=0),
+        X,
+        y,
+    )
+    pickled = pickle.dumps(est)
+    assert b"_flat_layers" not in pickled
+    assert b"_flat_layers" not in pickle.dumps(pickle.loads(pickled))
+    _forbid_weight_copies(monkeypatch)
+    est.predict(X)
 
 
 @pytest.mark.parametrize("how", ["partial_fit", "warm_start"])

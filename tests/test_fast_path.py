@@ -122,6 +122,20 @@ def test_relu_mask_buffer_serves_layers_of_any_size():
         np.testing.assert_array_equal(delta, expected)
 
 
+def test_network_wraps_given_params_without_copying():
+    units = (3, 4, 2)
+    n_params = 3 * 4 + 4 * 2 + 4 + 2
+    params = np.arange(n_params, dtype=np.float64)
+    network = Network(units, "relu", "softmax", BACKEND, np.float64, params)
+    assert network.params is params
+    assert all(np.shares_memory(c, params) for c in network.coefs)
+    np.testing.assert_array_equal(network.intercepts[1], params[-2:])
+    with pytest.raises(ValueError, match="flat float32 array of 26 entries"):
+        Network(units, "relu", "softmax", BACKEND, np.float32, params)
+    with pytest.raises(ValueError, match="of 26 entries, got float64 of shape"):
+        Network(units, "relu", "softmax", BACKEND, np.float64, params[:-1])
+
+
 def test_take_rows_gathers_without_changing_the_source():
     rng = np.random.default_rng(3)
     source = rng.standard_normal((20, 3))
