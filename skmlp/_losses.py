@@ -70,10 +70,11 @@ class SoftmaxLogLoss(_LogLoss):
 
     def loss(self, y, p, sample_weight=None, work=None):
         """Mean over samples of ``-sum_k y_k log p_k``."""
-        if sample_weight is not None:
-            return -_sample_mean(y * self._clipped_log(p), sample_weight)
         log_p = self._clipped_log(p, out=work)
-        return -self._xp.vdot(y, log_p) / p.shape[0]
+        if sample_weight is None:
+            return -self._xp.vdot(y, log_p) / p.shape[0]
+        log_p *= y
+        return -_sample_mean(log_p, sample_weight)
 
 
 class SigmoidLogLoss(_LogLoss):
@@ -89,16 +90,23 @@ class SigmoidLogLoss(_LogLoss):
         summed as ``y . log p + sum log(1 - p) - y . log(1 - p)`` so that one
         work array suffices."""
         xp = self._xp
-        if sample_weight is not None:
-            log_p = self._clipped_log(p)
-            log_not_p = self._clipped_log(1 - p)
-            return -_sample_mean(y * log_p + (1 - y) * log_not_p, sample_weight)
         work = _work_like(xp, p, work)
-        total = xp.vdot(y, self._clipped_log(p, out=work))
+        if sample_weight is None:
+            total = xp.vdot(y, self._clipped_log(p, out=work))
+            xp.subtract(1, p, out=work)
+            log_not_p = self._clipped_log(work, out=work)
+            total = total + log_not_p.sum() - xp.vdot(y, log_not_p)
+            return -total / p.shape[0]
+        # Weighted: the same three terms, each a weighted sum over rows.
+        log_p = self._clipped_log(p, out=work)
+        log_p *= y
+        total = sample_weight @ log_p
         xp.subtract(1, p, out=work)
         log_not_p = self._clipped_log(work, out=work)
-        total = total + log_not_p.sum() - xp.vdot(y, log_not_p)
-        return -total / p.shape[0]
+        total = total + sample_weight @ log_not_p
+        log_not_p *= y
+        total = total - sample_weight @ log_not_p
+        return -total.sum() / sample_weight.sum()
 
 
 class IdentitySquaredError:
@@ -114,11 +122,11 @@ class IdentitySquaredError:
         pass
 
     def loss(self, y, p, sample_weight=None, work=None):
-        if sample_weight is not None:
-            diff = p - y
-            return 0.5 * _sample_mean(diff * diff, sample_weight) / diff.shape[1]
         diff = self._xp.subtract(p, y, out=_work_like(self._xp, p, work))
-        return 0.5 * self._xp.vdot(diff, diff) / diff.size
+        if sample_weight is None:
+            return 0.5 * self._xp.vdot(diff, diff) / diff.size
+        diff *= diff
+        return 0.5 * _sample_mean(diff, sample_weight) / diff.shape[1]
 
     @staticmethod
     def gradient_scale(n_samples, n_outputs):
@@ -142,12 +150,17 @@ class ExpPoissonDeviance:
 
     def loss(self, y, p, sample_weight=None, work=None):
         """Mean over samples of ``sum_k [y_k log(y_k / p_k) - y_k + p_k]``,
-        where ``y log(y / p)`` is 0 for ``y = 0`` (``work`` is not used)."""
+        where ``y log(y / p)`` is 0 for ``y = 0``."""
         xp = self._xp
-        positive = y > 0
-        # Where y = 0 the log term is 0; divide by 1 there so no log(0) is taken.
-        y_log_ratio = y * xp.log(xp.where(positive, y, 1) / p)
-        deviance = xp.where(positive, y_log_ratio, 0) - y + p
+        deviance = _work_like(xp, p, work)
+        # y log(max(y, tiny) / p): the same where y >= tiny (the smallest
+        # normal number), and 0 * finite = 0 where y = 0, with no log(0).
+        xp.maximum(y, xp.finfo(p.dtype).tiny, out=deviance)
+        deviance /= p
+        xp.log(deviance, out=deviance)
+        deviance *= y
+        deviance -= y
+        deviance += p
         return _sample_mean(deviance, sample_weight)
 
     @staticmethod

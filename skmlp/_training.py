@@ -245,6 +245,9 @@ class _Batches:
         if sample_weight is not None:
             self._weights = backend.to_device(sample_weight, Y.dtype)
             self._weights_batch = xp.empty(self.batch_size, Y.dtype)
+            # The host's copy of the weights in epoch order, to find the
+            # batches without weight.
+            self._ordered_weights = np.empty(self.n_samples, sample_weight.dtype)
 
     def __iter__(self):
         """Yield ``(X_batch, Y_batch, weights_batch or None)``."""
@@ -252,7 +255,10 @@ class _Batches:
         if self._sample_weight is not None:
             # Weight of every batch, on the host: no device sync per batch.
             host_order = self._backend.to_host(self.order)
-            batch_weights = np.add.reduceat(self._sample_weight[host_order], starts)
+            ordered = _take_rows(
+                np, self._sample_weight, host_order, out=self._ordered_weights
+            )
+            batch_weights = np.add.reduceat(ordered, starts)
         for k, start in enumerate(starts):
             if self._sample_weight is not None and batch_weights[k] == 0:
                 continue

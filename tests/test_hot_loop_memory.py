@@ -30,12 +30,15 @@ def _targets(output, rng, n_samples):
     return rng.rand(n_samples, N_OUTPUTS)
 
 
-def _loop_peak_growth(batch_size, activation, output, solver, dtype, shuffle):
+def _loop_peak_growth(
+    batch_size, activation, output, solver, dtype, shuffle, weighted
+):
     """Peak traced bytes above what was held when the second batch started."""
     rng = np.random.RandomState(0)
     n_samples = 4 * batch_size
     X = rng.rand(n_samples, N_FEATURES).astype(dtype)
     Y = _targets(output, rng, n_samples).astype(dtype)
+    sample_weight = rng.rand(n_samples) if weighted else None
     network = Network(
         [N_FEATURES, 32, N_OUTPUTS], activation, output, get_backend("numpy"), dtype
     )
@@ -64,7 +67,9 @@ def _loop_peak_growth(batch_size, activation, output, solver, dtype, shuffle):
     schedule = LearningRateSchedule("constant", 1e-3, 0.5, 10, 0.1)
     tracemalloc.start()
     try:
-        Trainer(OPTIMIZERS[solver]()).run(network, X, Y, settings, schedule, rng)
+        Trainer(OPTIMIZERS[solver]()).run(
+            network, X, Y, settings, schedule, rng, sample_weight=sample_weight
+        )
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -72,22 +77,27 @@ def _loop_peak_growth(batch_size, activation, output, solver, dtype, shuffle):
 
 
 @pytest.mark.parametrize(
-    "activation, output, solver, dtype, shuffle",
+    "activation, output, solver, dtype, shuffle, weighted",
     [
-        ("relu", "softmax", "adam", np.float64, True),
-        ("relu", "softmax", "adam", np.float32, True),
-        ("relu", "softmax", "sgd", np.float64, False),
-        ("tanh", "logistic", "rmsprop", np.float64, True),
-        ("logistic", "identity", "sgd", np.float64, True),
-        ("identity", "identity", "adam", np.float32, False),
+        ("relu", "softmax", "adam", np.float64, True, False),
+        ("relu", "softmax", "adam", np.float32, True, False),
+        ("relu", "softmax", "sgd", np.float64, False, False),
+        ("tanh", "logistic", "rmsprop", np.float64, True, False),
+        ("logistic", "identity", "sgd", np.float64, True, False),
+        ("identity", "identity", "adam", np.float32, False, False),
+        ("relu", "exp", "adam", np.float64, True, False),
+        ("relu", "softmax", "adam", np.float32, True, True),
+        ("tanh", "logistic", "sgd", np.float64, False, True),
+        ("relu", "identity", "rmsprop", np.float64, True, True),
+        ("relu", "exp", "adam", np.float64, False, True),
     ],
 )
 def test_batches_allocate_nothing_batch_sized(
-    activation, output, solver, dtype, shuffle
+    activation, output, solver, dtype, shuffle, weighted
 ):
     small, large = 1024, 8192
     growth = {
-        n: _loop_peak_growth(n, activation, output, solver, dtype, shuffle)
+        n: _loop_peak_growth(n, activation, output, solver, dtype, shuffle, weighted)
         for n in (small, large)
     }
     # One (batch, 1) column of the larger batch is 32-64 kB; any batch-sized
