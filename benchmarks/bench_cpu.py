@@ -11,7 +11,8 @@ One run times, side by side on the same machine:
   seed) on a 784-512-128-64-10 ReLU network with Adam at batch 1000 and at
   batch 200, and a 64-100-10 network on the bundled digits, where per-batch
   overhead dominates;
-- ``predict_proba`` on the 60000 rows;
+- ``predict_proba`` on the 60000 rows, and on a single row (per-call
+  latency, as when serving one request at a time);
 - peak traced memory (``tracemalloc``) during ``fit``, as a multiple of
   ``X.nbytes``, with and without early stopping;
 - test accuracy after the same epochs, which must be within one point of
@@ -253,6 +254,22 @@ def time_predict(candidates, X, repeats, settle):
     return times
 
 
+def time_predict_row(candidates, row, calls, repeats):
+    """Seconds per ``predict_proba`` call on the single row ``row`` (the
+    latency a model serving one request at a time sees), by candidate name:
+    one value per round of ``calls`` calls, rounds interleaved."""
+    times = {c.name: [] for c in candidates}
+    for c in candidates:
+        c.predict_proba(row)
+    for _ in range(repeats):
+        for c in candidates:
+            start = time.perf_counter()
+            for _ in range(calls):
+                c.predict_proba(row)
+            times[c.name].append((time.perf_counter() - start) / calls)
+    return times
+
+
 def peak_fit_memory(cls, X, y, early_stopping, n_epochs):
     """Peak traced memory of one ``fit`` at batch 1000, above what was held
     before it, as a multiple of ``X.nbytes``."""
@@ -434,6 +451,22 @@ def report(results, n_rows, quick=False):
             ],
         )
 
+    if results.get("predict_row"):
+        times = results["predict_row"]
+        print("\npredict_proba on one row (microseconds per call, median and best)")
+        print_table(
+            ["candidate", "median", "best", "x skmlp"],
+            [
+                [
+                    name,
+                    f"{statistics.median(t) * 1e6:.0f}",
+                    f"{min(t) * 1e6:.0f}",
+                    f"{ratio(t, times['skmlp']):.2f}",
+                ]
+                for name, t in times.items()
+            ],
+        )
+
     print("\nPeak traced memory during fit (batch 1000), as a multiple of X.nbytes")
     print_table(
         ["candidate", "early_stopping", "peak / X.nbytes"],
@@ -566,6 +599,9 @@ def main(argv=None):
         if data is X and not results["predict"]:
             predictors = [c for c in candidates if hasattr(c, "predict_proba")]
             results["predict"] = time_predict(predictors, X, args.repeats, args.settle)
+            results["predict_row"] = time_predict_row(
+                predictors, X[:1], 20 if args.quick else 1000, args.repeats
+            )
             results["float32"] = is_float32(candidates[0].model, X)
 
     if "float32" not in results:  # no MNIST setting ran: check on a small fit
