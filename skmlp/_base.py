@@ -418,8 +418,9 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
     def _kept_flat_params(self):
         """The flat array behind ``coefs_`` and ``intercepts_`` while they
         still hold the views that fit made (edited in place or not), else
-        None: the user assigned other arrays, which must then be copied."""
-        flat, coefs, intercepts = self._flat_layers
+        None: the user assigned other arrays, which must then be copied (also
+        where no fit made any: weights set on a fresh estimator)."""
+        flat, coefs, intercepts = getattr(self, "_flat_layers", (None, (), ()))
         if flat is not None and len(self.coefs_) == len(coefs) and all(
             a is b for a, b in zip([*self.coefs_, *self.intercepts_], coefs + intercepts)
         ):

@@ -346,6 +346,26 @@ def test_predict_copies_assigned_weights(monkeypatch):
         est.predict(X)
 
 
+def test_weights_set_on_an_estimator_that_never_fitted_predict():
+    """Fitted attributes assigned to a fresh estimator (weights brought in
+    from elsewhere) are the model, as with weights assigned after a fit."""
+    X, y = iris()
+    y = y.astype(float)
+    fitted = fit_quietly(
+        MLPRegressorScratch(hidden_layer_sizes=(7,), max_iter=20, random_state=0),
+        X,
+        y,
+    )
+    fresh = MLPRegressorScratch(hidden_layer_sizes=(7,))
+    fresh.coefs_ = [c.copy() for c in fitted.coefs_]
+    fresh.intercepts_ = [b.copy() for b in fitted.intercepts_]
+    for name in ("n_features_in_", "n_layers_", "n_outputs_", "out_activation_"):
+        setattr(fresh, name, getattr(fitted, name))
+    hidden = np.maximum(X @ fresh.coefs_[0] + fresh.intercepts_[0], 0)
+    expected = (hidden @ fresh.coefs_[1] + fresh.intercepts_[1]).ravel()
+    np.testing.assert_allclose(fresh.predict(X), expected, rtol=1e-12)
+
+
 def test_pickle_holds_each_weight_once(monkeypatch):
     """The flat array behind coefs_ is left out of the pickle (the layers
     hold its values), without being taken from the pickled model itself."""
