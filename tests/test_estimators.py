@@ -382,6 +382,26 @@ def test_pickle_holds_each_weight_once(monkeypatch):
     est.predict(X)
 
 
+def test_unpickling_keeps_weights_that_do_not_fit_together_as_they_are():
+    """Wrongly sized biases are refused after a pickle round trip as before
+    it: unpickling must not re-slice them into the sizes the weights imply
+    (here 6 + 2 bias values, as many as the right 5 + 3)."""
+    X, y = iris()
+    est = fit_quietly(
+        MLPClassifierScratch(hidden_layer_sizes=(5,), max_iter=5, random_state=0),
+        X,
+        y,
+    )
+    est.intercepts_ = [np.arange(6.0), np.arange(2.0)]
+    loaded = pickle.loads(pickle.dumps(est))
+    assert [b.tolist() for b in loaded.intercepts_] == [
+        b.tolist() for b in est.intercepts_
+    ]
+    for model in (est, loaded):
+        with pytest.raises(ValueError, match=r"intercepts_\[0\] shape \(6,\)"):
+            model.predict(X)
+
+
 @pytest.mark.parametrize("how", ["partial_fit", "warm_start"])
 def test_training_continues_from_assigned_weights(how):
     """After assigning new coefs_ and intercepts_, one plain gradient step
