@@ -487,7 +487,13 @@ def test_pickle_and_joblib_round_trip(Estimator, tmp_path):
     )
     path = tmp_path / "model.joblib"
     joblib.dump(est, path)
-    copies = [pickle.loads(pickle.dumps(est)), joblib.load(path)]
+    # mmap_mode="r" loads every array read-only (as joblib.Parallel passes
+    # large ones to its workers): training must still go on.
+    copies = [
+        pickle.loads(pickle.dumps(est)),
+        joblib.load(path),
+        joblib.load(path, mmap_mode="r"),
+    ]
     for copy in copies:
         np.testing.assert_array_equal(copy.predict(X), est.predict(X))
         if Estimator is MLPClassifierScratch:
