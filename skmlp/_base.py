@@ -3,6 +3,7 @@ validation, ``fit`` / ``partial_fit`` and the fitted state."""
 
 import warnings
 from abc import ABCMeta, abstractmethod
+from itertools import pairwise
 from numbers import Integral, Real
 from typing import ClassVar
 
@@ -418,8 +419,9 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
     def _kept_flat_params(self):
         """The flat array behind ``coefs_`` and ``intercepts_`` while they
         still hold the views that fit made (edited in place or not), else
-        None: the user assigned other arrays, which must then be copied."""
-        flat, coefs, intercepts = self._flat_layers
+        None: the user assigned other arrays, which must then be copied (also
+        where no fit made any: weights set on a fresh estimator)."""
+        flat, coefs, intercepts = getattr(self, "_flat_layers", (None, (), ()))
         if flat is not None and len(self.coefs_) == len(coefs) and all(
             a is b for a, b in zip([*self.coefs_, *self.intercepts_], coefs + intercepts)
         ):
@@ -444,7 +446,9 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
         if (
             all(isinstance(a, np.ndarray) for a in layers)
             and len({a.dtype for a in layers}) == 1
-            and all(c.ndim == 2 for c in self.coefs_)
+            and _layers_fit_together(
+                self.coefs_, self.intercepts_, getattr(self, "n_features_in_", None)
+            )
         ):
             flat = np.concatenate([a.ravel() for a in layers])
             self._keep_layers(flat, [c.shape for c in self.coefs_])
@@ -456,6 +460,19 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
         tags.input_tags.sparse = True
         tags.target_tags.multi_output = True
         return tags
+
+
+def _layers_fit_together(coefs, intercepts, n_features):
+    """Whether ``coefs`` and ``intercepts`` have the shapes of a network with
+    ``n_features`` inputs, as fit leaves them: re-slicing any others into
+    that layout would change the model instead of refusing it."""
+    if len(intercepts) != len(coefs) or any(c.ndim != 2 for c in coefs):
+        return False
+    units = [n_features, *(c.shape[1] for c in coefs)]
+    return all(
+        c.shape == shape and b.shape == shape[1:]
+        for c, b, shape in zip(coefs, intercepts, pairwise(units))
+    )
 
 
 def _backend_input(backend, X, dtype=None):

@@ -155,8 +155,12 @@ class ExpPoissonDeviance:
         deviance = _work_like(xp, p, work)
         # y log(max(y, tiny) / p): the same where y >= tiny (the smallest
         # normal number), and 0 * finite = 0 where y = 0, with no log(0).
-        xp.maximum(y, xp.finfo(p.dtype).tiny, out=deviance)
+        # The ratio is capped at the largest finite number: where exp(z)
+        # underflowed to p = 0, y = 0 must still give 0, not 0 * inf = NaN.
+        finfo = xp.finfo(p.dtype)
+        xp.maximum(y, finfo.tiny, out=deviance)
         deviance /= p
+        xp.minimum(deviance, finfo.max, out=deviance)
         xp.log(deviance, out=deviance)
         deviance *= y
         deviance -= y

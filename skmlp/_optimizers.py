@@ -32,7 +32,12 @@ class Optimizer:
                     f"The optimizer state has {state.shape[0]} entries but the "
                     f"network has {params.shape[0]} parameters."
                 )
-            setattr(self, name, backend.to_device(state, params.dtype))
+            state = backend.to_device(state, params.dtype)
+            # Steps update the state in place; one loaded read-only (joblib's
+            # mmap_mode) is copied first. (CuPy's flags have no writeable.)
+            if not getattr(state.flags, "writeable", True):
+                state = state.copy()
+            setattr(self, name, state)
 
     def to_host(self, backend):
         """Move the state to NumPy arrays (for pickling)."""

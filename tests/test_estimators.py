@@ -346,6 +346,26 @@ def test_predict_copies_assigned_weights(monkeypatch):
         est.predict(X)
 
 
+def test_weights_set_on_an_estimator_that_never_fitted_predict():
+    """Fitted attributes assigned to a fresh estimator (weights brought in
+    from elsewhere) are the model, as with weights assigned after a fit."""
+    X, y = iris()
+    y = y.astype(float)
+    fitted = fit_quietly(
+        MLPRegressorScratch(hidden_layer_sizes=(7,), max_iter=20, random_state=0),
+        X,
+        y,
+    )
+    fresh = MLPRegressorScratch(hidden_layer_sizes=(7,))
+    fresh.coefs_ = [c.copy() for c in fitted.coefs_]
+    fresh.intercepts_ = [b.copy() for b in fitted.intercepts_]
+    for name in ("n_features_in_", "n_layers_", "n_outputs_", "out_activation_"):
+        setattr(fresh, name, getattr(fitted, name))
+    hidden = np.maximum(X @ fresh.coefs_[0] + fresh.intercepts_[0], 0)
+    expected = (hidden @ fresh.coefs_[1] + fresh.intercepts_[1]).ravel()
+    np.testing.assert_allclose(fresh.predict(X), expected, rtol=1e-12)
+
+
 def test_pickle_holds_each_weight_once(monkeypatch):
     """The flat array behind coefs_ is left out of the pickle (the layers
     hold its values), without being taken from the pickled model itself."""
@@ -360,6 +380,26 @@ def test_pickle_holds_each_weight_once(monkeypatch):
     assert b"_flat_layers" not in pickle.dumps(pickle.loads(pickled))
     _forbid_weight_copies(monkeypatch)
     est.predict(X)
+
+
+def test_unpickling_keeps_weights_that_do_not_fit_together_as_they_are():
+    """Wrongly sized biases are refused after a pickle round trip as before
+    it: unpickling must not re-slice them into the sizes the weights imply
+    (here 6 + 2 bias values, as many as the right 5 + 3)."""
+    X, y = iris()
+    est = fit_quietly(
+        MLPClassifierScratch(hidden_layer_sizes=(5,), max_iter=5, random_state=0),
+        X,
+        y,
+    )
+    est.intercepts_ = [np.arange(6.0), np.arange(2.0)]
+    loaded = pickle.loads(pickle.dumps(est))
+    assert [b.tolist() for b in loaded.intercepts_] == [
+        b.tolist() for b in est.intercepts_
+    ]
+    for model in (est, loaded):
+        with pytest.raises(ValueError, match=r"intercepts_\[0\] shape \(6,\)"):
+            model.predict(X)
 
 
 @pytest.mark.parametrize("how", ["partial_fit", "warm_start"])
@@ -447,7 +487,13 @@ def test_pickle_and_joblib_round_trip(Estimator, tmp_path):
     )
     path = tmp_path / "model.joblib"
     joblib.dump(est, path)
-    copies = [pickle.loads(pickle.dumps(est)), joblib.load(path)]
+    # mmap_mode="r" loads every array read-only (as joblib.Parallel passes
+    # large ones to its workers): training must still go on.
+    copies = [
+        pickle.loads(pickle.dumps(est)),
+        joblib.load(path),
+        joblib.load(path, mmap_mode="r"),
+    ]
     for copy in copies:
         np.testing.assert_array_equal(copy.predict(X), est.predict(X))
         if Estimator is MLPClassifierScratch:

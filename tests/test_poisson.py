@@ -18,6 +18,8 @@ from sklearn.metrics import mean_poisson_deviance
 from sklearn.preprocessing import StandardScaler
 
 from skmlp import MLPRegressorScratch
+from skmlp._backend import get_backend
+from skmlp._losses import OUTPUTS
 
 
 def counts(n_outputs=1):
@@ -91,6 +93,21 @@ def test_gradient_matches_finite_differences():
         alpha=0.2,
         sample_weight=rng.uniform(0, 2, 10),
     )
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_zero_count_where_the_rate_underflows_has_zero_deviance(dtype):
+    """exp(z) is exactly 0 far from the data (z below about -745, or -104 in
+    float32); a zero count there has deviance p = 0, not 0 * log(1 / 0)."""
+    loss = OUTPUTS["exp"](get_backend("numpy"))
+    p = np.exp(np.array([[-1000.0], [0.0]])).astype(dtype)
+    assert p[0, 0] == 0
+    y = np.array([[0.0], [2.0]], dtype)
+    second_row = 2 * np.log(2 / 1) - 2 + 1
+    assert float(loss.loss(y, p)) == pytest.approx(second_row / 2, rel=1e-6)
+    weights = np.array([3.0, 1.0], dtype)
+    weighted = loss.loss(y, p, weights, work=np.empty_like(p))
+    assert float(weighted) == pytest.approx(second_row / 4, rel=1e-6)
 
 
 def test_predictions_are_positive_far_from_the_data():
