@@ -24,7 +24,11 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import expit
+from scipy import sparse
+from sklearn.base import clone
 from sklearn.datasets import make_classification
+from sklearn.utils import get_tags
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import skmlp._base
 from skmlp import MLPClassifierScratch, MLPRegressorScratch, _backend, _cupy_kernels
@@ -360,6 +364,37 @@ def test_out_of_memory_message_sizes():
     assert f"{3_176_000 / 2**20:,.1f} MiB of training data" in message
     assert f"about {6 * 79_510 * 4 / 2**20:,.1f} MiB of parameters" in message
     assert f"about {100 * 1014 * 4 / 2**20:,.1f} MiB of activations" in message
+
+
+@parametrize_with_checks(
+    [MLPClassifierScratch(backend="cupy"), MLPRegressorScratch(backend="cupy")]
+)
+def test_sklearn_contract_on_the_simulated_device(simulated_device, estimator, check):
+    # Every host <-> device move of the estimators under scikit-learn's own
+    # checks, as tests/test_cupy.py runs them on a GPU.
+    check(estimator)
+
+
+def test_sparse_input_is_numpy_only_and_the_tag_says_so(
+    simulated_device, monkeypatch, classification
+):
+    X, y = classification
+    X_sparse = sparse.csr_matrix(X)
+    device = MLPClassifierScratch(backend="cupy", max_iter=3, random_state=0)
+    assert get_tags(device).input_tags.sparse is False
+    with pytest.raises(ValueError, match="Sparse X is supported with backend='numpy'"):
+        clone(device).fit(X_sparse, y)
+    device.fit(X, y)
+    with pytest.raises(ValueError, match=r"or pass X\.toarray\(\)"):
+        device.predict(X_sparse)
+
+    assert get_tags(MLPClassifierScratch()).input_tags.sparse is True
+    # 'auto' takes sparse X where it resolves to NumPy, and not on a GPU.
+    monkeypatch.setitem(sys.modules, "cupy", None)
+    _backend._cached_cupy_backend.cache_clear()
+    assert get_tags(MLPRegressorScratch(backend="auto")).input_tags.sparse is True
+    monkeypatch.setitem(sys.modules, "cupy", fake_cupy(1))
+    assert get_tags(MLPRegressorScratch(backend="auto")).input_tags.sparse is False
 
 
 def test_predict_falls_back_to_numpy_where_cupy_is_missing(
