@@ -356,6 +356,26 @@ def test_out_of_memory_says_what_to_lower(simulated_device, classification):
     assert isinstance(error.value.__cause__, SimulatedOutOfMemory)
 
 
+def test_out_of_memory_while_making_optimizer_state_leaves_a_usable_model(
+    simulated_device, classification
+):
+    X, y = classification
+    clf = MLPClassifierScratch(
+        backend="cupy", hidden_layer_sizes=(500,), solver="sgd", max_iter=2,
+        warm_start=True, random_state=0,
+    ).fit(X, y)
+    # Room for the data and each layer, not for Adam's parameter-sized state.
+    simulated_device.upload_limit = clf.coefs_[0].nbytes
+    clf.set_params(solver="adam")
+    with pytest.raises(MemoryError, match="Lower batch_size"):
+        clf.fit(X, y)
+    assert_host_only(clf)
+    simulated_device.upload_limit = np.inf
+    clf.fit(X, y)  # makes afresh the state it could not make before
+    n_params = sum(a.size for a in clf.coefs_ + clf.intercepts_)
+    assert clf._trainer.optimizer.first_moment.shape == (n_params,)
+
+
 def test_out_of_memory_message_sizes():
     # 1000 x (784 + 10) float32 = 3,176,000 bytes of data; 784-100-10 has
     # 79,510 parameters; a batch of 100 rows keeps 100 x (784 + 10 + 2 x 110)
