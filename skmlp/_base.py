@@ -457,7 +457,7 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
+        tags.input_tags.sparse = _takes_sparse(self.backend)
         tags.target_tags.multi_output = True
         return tags
 
@@ -473,6 +473,15 @@ def _layers_fit_together(coefs, intercepts, n_features):
         c.shape == shape and b.shape == shape[1:]
         for c, b, shape in zip(coefs, intercepts, pairwise(units))
     )
+
+
+def _takes_sparse(backend):
+    """Whether the ``backend`` parameter value trains on sparse X: only
+    NumPy does (:func:`_backend_input`), so 'auto' does where it resolves to
+    NumPy."""
+    if backend == "auto":
+        return get_backend("auto").name == "numpy"
+    return backend != "cupy"
 
 
 def _backend_input(backend, X, dtype=None):

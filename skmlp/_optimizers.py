@@ -40,9 +40,13 @@ class Optimizer:
             setattr(self, name, state)
 
     def to_host(self, backend):
-        """Move the state to NumPy arrays (for pickling)."""
+        """Move the state to NumPy arrays (for pickling). State not made yet
+        (a fit that failed before ``prepare`` finished) stays None, so the
+        next call makes it afresh."""
         for name in self.state_names:
-            setattr(self, name, backend.to_host(getattr(self, name)))
+            state = getattr(self, name)
+            if state is not None:
+                setattr(self, name, backend.to_host(state))
 
 
 class SGD(Optimizer):

@@ -23,8 +23,12 @@ import types
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
+from scipy import sparse
 from scipy.special import expit
+from sklearn.base import clone
 from sklearn.datasets import make_classification
+from sklearn.utils import get_tags
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import skmlp._base
 from skmlp import MLPClassifierScratch, MLPRegressorScratch, _backend, _cupy_kernels
@@ -352,6 +356,26 @@ def test_out_of_memory_says_what_to_lower(simulated_device, classification):
     assert isinstance(error.value.__cause__, SimulatedOutOfMemory)
 
 
+def test_out_of_memory_while_making_optimizer_state_leaves_a_usable_model(
+    simulated_device, classification
+):
+    X, y = classification
+    clf = MLPClassifierScratch(
+        backend="cupy", hidden_layer_sizes=(500,), solver="sgd", max_iter=2,
+        warm_start=True, random_state=0,
+    ).fit(X, y)
+    # Room for the data and each layer, not for Adam's parameter-sized state.
+    simulated_device.upload_limit = clf.coefs_[0].nbytes
+    clf.set_params(solver="adam")
+    with pytest.raises(MemoryError, match="Lower batch_size"):
+        clf.fit(X, y)
+    assert_host_only(clf)
+    simulated_device.upload_limit = np.inf
+    clf.fit(X, y)  # makes afresh the state it could not make before
+    n_params = sum(a.size for a in clf.coefs_ + clf.intercepts_)
+    assert clf._trainer.optimizer.first_moment.shape == (n_params,)
+
+
 def test_out_of_memory_message_sizes():
     # 1000 x (784 + 10) float32 = 3,176,000 bytes of data; 784-100-10 has
     # 79,510 parameters; a batch of 100 rows keeps 100 x (784 + 10 + 2 x 110)
@@ -360,6 +384,37 @@ def test_out_of_memory_message_sizes():
     assert f"{3_176_000 / 2**20:,.1f} MiB of training data" in message
     assert f"about {6 * 79_510 * 4 / 2**20:,.1f} MiB of parameters" in message
     assert f"about {100 * 1014 * 4 / 2**20:,.1f} MiB of activations" in message
+
+
+@parametrize_with_checks(
+    [MLPClassifierScratch(backend="cupy"), MLPRegressorScratch(backend="cupy")]
+)
+def test_sklearn_contract_on_the_simulated_device(simulated_device, estimator, check):
+    # Every host <-> device move of the estimators under scikit-learn's own
+    # checks, as tests/test_cupy.py runs them on a GPU.
+    check(estimator)
+
+
+def test_sparse_input_is_numpy_only_and_the_tag_says_so(
+    simulated_device, monkeypatch, classification
+):
+    X, y = classification
+    X_sparse = sparse.csr_matrix(X)
+    device = MLPClassifierScratch(backend="cupy", max_iter=3, random_state=0)
+    assert get_tags(device).input_tags.sparse is False
+    with pytest.raises(ValueError, match="Sparse X is supported with backend='numpy'"):
+        clone(device).fit(X_sparse, y)
+    device.fit(X, y)
+    with pytest.raises(ValueError, match=r"or pass X\.toarray\(\)"):
+        device.predict(X_sparse)
+
+    assert get_tags(MLPClassifierScratch()).input_tags.sparse is True
+    # 'auto' takes sparse X where it resolves to NumPy, and not on a GPU.
+    monkeypatch.setitem(sys.modules, "cupy", None)
+    _backend._cached_cupy_backend.cache_clear()
+    assert get_tags(MLPRegressorScratch(backend="auto")).input_tags.sparse is True
+    monkeypatch.setitem(sys.modules, "cupy", fake_cupy(1))
+    assert get_tags(MLPRegressorScratch(backend="auto")).input_tags.sparse is False
 
 
 def test_predict_falls_back_to_numpy_where_cupy_is_missing(
