@@ -27,9 +27,11 @@ from ._backend import (
     explain_out_of_memory,
     get_backend,
     host_input,
+    out_of_memory_message,
+    predict_out_of_memory_message,
 )
 from ._lbfgs import minimize_lbfgs
-from ._network import Network, layer_views
+from ._network import PREDICT_CHUNK_ROWS, Network, layer_views
 from ._optimizers import OPTIMIZERS
 from ._schedules import SCHEDULES, LearningRateSchedule
 from ._training import EpochSettings, Trainer
@@ -166,10 +168,33 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
         Y = self._encode_targets(y, incremental).astype(X.dtype, copy=False)
         backend = get_backend(self.backend)
         layer_units = [X.shape[1], *hidden_sizes, Y.shape[1]]
+        lbfgs = self.solver == "lbfgs"
+
+        def out_of_memory():
+            n_samples = X.shape[0]
+            return out_of_memory_message(
+                n_samples, layer_units, self._batch_size(n_samples), X.dtype, lbfgs
+            )
+
+        with explain_out_of_memory(backend, out_of_memory):
+            network = self._fit_network(
+                X, y, Y, sample_weight, incremental, first_pass, backend, layer_units
+            )
+        self._keep_layers(backend.to_host(network.params), network.shapes)
+        if not all(np.isfinite(p).all() for p in self.coefs_ + self.intercepts_):
+            raise ValueError(
+                "Solver produced non-finite parameter weights. The input data may"
+                " contain large values and need to be preprocessed."
+            )
+        return self
+
+    def _fit_network(
+        self, X, y, Y, sample_weight, incremental, first_pass, backend, layer_units
+    ):
+        """Make the network (new, or from the fitted weights) and train it."""
         network = Network(
             layer_units, self.activation, self._output_layer(), backend, X.dtype
         )
-
         if first_pass or not incremental:
             # A fresh stream per fit; partial_fit keeps drawing from the last one.
             self._random_state = check_random_state(self.random_state)
@@ -187,14 +212,7 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
             self._fit_lbfgs(network, X, Y, sample_weight)
         else:
             self._fit_stochastic(network, X, y, Y, sample_weight, incremental)
-
-        self._keep_layers(backend.to_host(network.params), network.shapes)
-        if not all(np.isfinite(p).all() for p in self.coefs_ + self.intercepts_):
-            raise ValueError(
-                "Solver produced non-finite parameter weights. The input data may"
-                " contain large values and need to be preprocessed."
-            )
-        return self
+        return network
 
     def _fit_lbfgs(self, network, X, Y, sample_weight):
         """Full-batch L-BFGS from the network's current weights."""
@@ -241,6 +259,11 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
 
         n_samples = X.shape[0] if rows is None else len(rows)
         batch_size = self._batch_size(n_samples)
+        if self.batch_size != "auto" and self.batch_size > n_samples:
+            warnings.warn(
+                f"Got batch_size={self.batch_size} larger than the {n_samples} "
+                "training samples; using all of them in each batch."
+            )
         settings = EpochSettings(
             batch_size=batch_size,
             max_epochs=1 if incremental else self.max_iter,
@@ -257,27 +280,24 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
             self.step_size,
             self.gamma,
         )
-        with explain_out_of_memory(
-            backend, n_samples, network.layer_units, batch_size, X.dtype
-        ):
-            # Uploaded once; every epoch shuffles and gathers on the device.
-            X_device, Y_device = _backend_input(backend, X), backend.to_device(Y)
-            try:
-                self.n_iter_, stopped = self._trainer.run(
-                    network,
-                    X_device,
-                    Y_device,
-                    settings,
-                    schedule,
-                    self._random_state,
-                    rows=rows,
-                    validation_score=validation_score,
-                    sample_weight=sample_weight,
-                )
-            finally:
-                # Even an interrupted fit leaves only NumPy state behind, so
-                # the estimator pickles and continues on any backend.
-                self._trainer.optimizer.to_host(backend)
+        # Uploaded once; every epoch shuffles and gathers on the device.
+        X_device, Y_device = _backend_input(backend, X), backend.to_device(Y)
+        try:
+            self.n_iter_, stopped = self._trainer.run(
+                network,
+                X_device,
+                Y_device,
+                settings,
+                schedule,
+                self._random_state,
+                rows=rows,
+                validation_score=validation_score,
+                sample_weight=sample_weight,
+            )
+        finally:
+            # Even an interrupted fit leaves only NumPy state behind, so
+            # the estimator pickles and continues on any backend.
+            self._trainer.optimizer.to_host(backend)
         self._set_history()
         if not incremental and not stopped:
             warnings.warn(
@@ -287,14 +307,9 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
             )
 
     def _batch_size(self, n_samples):
-        if self.batch_size == "auto":
-            return min(200, n_samples)
-        if self.batch_size > n_samples:
-            warnings.warn(
-                f"Got batch_size={self.batch_size} larger than the {n_samples} "
-                "training samples; using all of them in each batch."
-            )
-        return min(self.batch_size, n_samples)
+        """Rows per mini-batch when training on ``n_samples`` rows."""
+        size = 200 if self.batch_size == "auto" else self.batch_size
+        return min(size, n_samples)
 
     def _validation_split(self, X, y, Y, sample_weight):
         """Rows to train on, and the scorer of the held-out rows."""
@@ -392,9 +407,19 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
             return Network(
                 units, self.activation, self.out_activation_, backend, dtype, params
             ).predict(_backend_input(backend, X, dtype))
-        network = Network(units, self.activation, self.out_activation_, backend, dtype)
-        network.set_layers(self.coefs_, self.intercepts_)
-        return backend.to_host(network.predict(_backend_input(backend, X, dtype)))
+
+        def out_of_memory():
+            return predict_out_of_memory_message(
+                X.shape[0], units, dtype, PREDICT_CHUNK_ROWS
+            )
+
+        with explain_out_of_memory(backend, out_of_memory):
+            network = Network(
+                units, self.activation, self.out_activation_, backend, dtype
+            )
+            network.set_layers(self.coefs_, self.intercepts_)
+            output = network.predict(_backend_input(backend, X, dtype))
+            return backend.to_host(output)
 
     def _prediction_backend(self):
         """The backend to predict with: a model trained on a GPU still

@@ -11,6 +11,10 @@ backend, so the same code runs on NumPy and CuPy.
 from functools import cached_property
 from itertools import pairwise
 
+# Rows per chunk of a prediction: its hidden activations stay small (and in
+# cache on a CPU) however many rows are predicted.
+PREDICT_CHUNK_ROWS = 4096
+
 
 def is_sparse(array):
     """Whether ``array`` is a sparse matrix (SciPy's, or CuPy's alike): the
@@ -227,7 +231,7 @@ class Network:
             loss = loss + 0.5 * alpha / total_weight * xp.vdot(weights, weights)
         return loss
 
-    def predict(self, X, chunk_rows=4096):
+    def predict(self, X, chunk_rows=PREDICT_CHUNK_ROWS):
         """Network output for every row of ``X`` (a backend array or a CSR
         matrix), computed in chunks so memory stays at one chunk of hidden activations."""
         xp = self.backend.xp

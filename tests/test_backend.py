@@ -376,6 +376,47 @@ def test_out_of_memory_while_making_optimizer_state_leaves_a_usable_model(
     assert clf._trainer.optimizer.first_moment.shape == (n_params,)
 
 
+def test_out_of_memory_in_lbfgs_advises_mini_batches(simulated_device, classification):
+    X, y = classification
+    simulated_device.upload_limit = X.nbytes - 1
+    clf = MLPClassifierScratch(backend="cupy", hidden_layer_sizes=(5,), solver="lbfgs")
+    with pytest.raises(MemoryError, match="solver='adam' or 'sgd'") as error:
+        clf.fit(X, y)
+    assert "batch of 60 rows" in str(error.value)
+    assert isinstance(error.value.__cause__, SimulatedOutOfMemory)
+
+
+def test_out_of_memory_while_making_the_network_is_explained(
+    simulated_device, classification
+):
+    X, y = classification
+    # The data fits; the first weight matrix (6 x 400 float64) does not.
+    simulated_device.upload_limit = X.nbytes
+    clf = MLPClassifierScratch(backend="cupy", hidden_layer_sizes=(400,))
+    with pytest.raises(MemoryError, match="Lower batch_size"):
+        clf.fit(X, y)
+
+
+def test_out_of_memory_while_predicting_says_what_to_lower(
+    simulated_device, classification
+):
+    X, y = classification
+    clf = MLPClassifierScratch(
+        backend="cupy", hidden_layer_sizes=(5,), max_iter=2
+    ).fit(X, y)
+    big = np.tile(X, (10, 1))
+    simulated_device.upload_limit = big.nbytes - 1
+    with pytest.raises(MemoryError, match="while predicting") as error:
+        clf.predict(big)
+    message = str(error.value)
+    assert "600 rows x 6 features + 3 outputs" in message
+    assert "Predict on fewer rows" in message
+    assert "set_params(backend='numpy')" in message
+    assert isinstance(error.value.__cause__, SimulatedOutOfMemory)
+    # Fewer rows at a time fit.
+    assert_array_equal(clf.predict(big[:60]), clf.predict(X))
+
+
 def test_out_of_memory_message_sizes():
     # 1000 x (784 + 10) float32 = 3,176,000 bytes of data; 784-100-10 has
     # 79,510 parameters; a batch of 100 rows keeps 100 x (784 + 10 + 2 x 110)
