@@ -177,9 +177,27 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
             )
 
         with explain_out_of_memory(backend, out_of_memory):
-            network = self._fit_network(
-                X, y, Y, sample_weight, incremental, first_pass, backend, layer_units
+            network = Network(
+                layer_units, self.activation, self._output_layer(), backend, X.dtype
             )
+            if first_pass or not incremental:
+                # A fresh stream per fit; partial_fit keeps drawing from the last.
+                self._random_state = check_random_state(self.random_state)
+            if first_pass:
+                network.initialize(self._random_state)
+                self._trainer = None
+                self.n_outputs_ = Y.shape[1]
+                self.n_layers_ = len(layer_units)
+            else:
+                network.set_layers(self.coefs_, self.intercepts_)
+            # Every call, as a continued fit may train with a changed ``loss``.
+            self.out_activation_ = network.output.name
+
+            if lbfgs:
+                self._fit_lbfgs(network, X, Y, sample_weight)
+            else:
+                self._fit_stochastic(network, X, y, Y, sample_weight, incremental)
+
         self._keep_layers(backend.to_host(network.params), network.shapes)
         if not all(np.isfinite(p).all() for p in self.coefs_ + self.intercepts_):
             raise ValueError(
@@ -187,32 +205,6 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
                 " contain large values and need to be preprocessed."
             )
         return self
-
-    def _fit_network(
-        self, X, y, Y, sample_weight, incremental, first_pass, backend, layer_units
-    ):
-        """Make the network (new, or from the fitted weights) and train it."""
-        network = Network(
-            layer_units, self.activation, self._output_layer(), backend, X.dtype
-        )
-        if first_pass or not incremental:
-            # A fresh stream per fit; partial_fit keeps drawing from the last one.
-            self._random_state = check_random_state(self.random_state)
-        if first_pass:
-            network.initialize(self._random_state)
-            self._trainer = None
-            self.n_outputs_ = Y.shape[1]
-            self.n_layers_ = len(layer_units)
-        else:
-            network.set_layers(self.coefs_, self.intercepts_)
-        # Every call, as a continued fit may train with a changed ``loss``.
-        self.out_activation_ = network.output.name
-
-        if self.solver == "lbfgs":
-            self._fit_lbfgs(network, X, Y, sample_weight)
-        else:
-            self._fit_stochastic(network, X, y, Y, sample_weight, incremental)
-        return network
 
     def _fit_lbfgs(self, network, X, Y, sample_weight):
         """Full-batch L-BFGS from the network's current weights."""
