@@ -149,24 +149,36 @@ def get_backend(name):
 
 
 def _cupy_backend():
+    cupy, problem = _probe_cupy()
+    if problem:
+        raise BackendUnavailableError(problem)
+    return _cached_cupy_backend(cupy)
+
+
+@functools.cache
+def _probe_cupy():
+    """``(cupy, '')`` where CuPy can run kernels here, else ``(module or
+    None, why not)``. Probed once per process: Python does not remember a
+    failed import, and retrying it at every ``predict`` with backend='auto'
+    doubled the time of a one-row prediction."""
     try:
         cupy = importlib.import_module("cupy")
     except ImportError as exc:
-        raise BackendUnavailableError(
+        return None, (
             f"backend='cupy' needs CuPy, which cannot be imported ({exc}). "
             "Install it with `pip install skmlp[gpu]` (CUDA 12 wheels), or "
             "use backend='numpy', or backend='auto' to use the GPU only where "
             "it works."
-        ) from exc
+        )
     problem = _cuda_device_problem(cupy)
     if problem:
-        raise BackendUnavailableError(
+        return cupy, (
             f"backend='cupy' found CuPy {cupy.__version__} but no usable CUDA "
             f"device ({problem}). Check the NVIDIA driver and "
             "CUDA_VISIBLE_DEVICES, or use backend='numpy', or backend='auto' "
             "to use the GPU only where it works."
         )
-    return _cached_cupy_backend(cupy)
+    return cupy, ""
 
 
 def _cuda_device_problem(cupy):

@@ -54,6 +54,14 @@ def classification():
     )
 
 
+@pytest.fixture(autouse=True)
+def fresh_cupy_probe():
+    """Tests here swap the 'cupy' module: probe it afresh in each one."""
+    _backend._probe_cupy.cache_clear()
+    yield
+    _backend._probe_cupy.cache_clear()
+
+
 @pytest.fixture
 def without_cupy(monkeypatch):
     """Make ``import cupy`` fail, whether or not CuPy is installed."""
@@ -123,6 +131,19 @@ def test_cupy_without_a_device(monkeypatch, devices, reason):
     with pytest.raises(BackendUnavailableError, match=f"no usable CUDA.*{reason}"):
         get_backend("cupy")
     assert get_backend("auto").name == "numpy"
+
+
+def test_cupy_is_probed_once_per_process(monkeypatch):
+    """A failed ``import cupy`` is not remembered by Python: backend='auto'
+    must not retry it at every call."""
+    recorder = _RecordCupyImports()
+    monkeypatch.delitem(sys.modules, "cupy", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [recorder, *sys.meta_path])
+    for _ in range(3):
+        assert get_backend("auto").name == "numpy"
+        with pytest.raises(BackendUnavailableError, match="cannot be imported"):
+            get_backend("cupy")
+    assert recorder.attempts == ["cupy"]
 
 
 def test_auto_picks_cupy_where_a_device_answers(monkeypatch):
@@ -455,6 +476,7 @@ def test_sparse_input_is_numpy_only_and_the_tag_says_so(
     _backend._cached_cupy_backend.cache_clear()
     assert get_tags(MLPRegressorScratch(backend="auto")).input_tags.sparse is True
     monkeypatch.setitem(sys.modules, "cupy", fake_cupy(1))
+    _backend._probe_cupy.cache_clear()
     assert get_tags(MLPRegressorScratch(backend="auto")).input_tags.sparse is False
 
 
