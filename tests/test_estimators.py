@@ -366,6 +366,26 @@ def test_weights_set_on_an_estimator_that_never_fitted_predict():
     np.testing.assert_allclose(fresh.predict(X), expected, rtol=1e-12)
 
 
+def test_concurrent_predicts_do_not_share_buffers():
+    """predict builds its network and buffers per call, so threads predicting
+    at once (a web server, joblib's threading backend) each get their own
+    answer."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    X, y = digits_split()[::2]
+    est = fit_quietly(
+        MLPClassifierScratch(hidden_layer_sizes=(64, 32), max_iter=5, random_state=0),
+        X,
+        y,
+    )
+    chunks = [X[i::8] for i in range(8)] * 4
+    expected = [est.predict_proba(chunk) for chunk in chunks]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        got = list(pool.map(est.predict_proba, chunks))
+    for a, b in zip(got, expected):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_pickle_holds_each_weight_once(monkeypatch):
     """The flat array behind coefs_ is left out of the pickle (the layers
     hold its values), without being taken from the pickled model itself."""
