@@ -48,6 +48,30 @@ def test_verbose_output_equals_sklearn(early_stopping, capsys):
     assert ours == theirs
 
 
+def test_verbose_output_of_the_adaptive_schedule_equals_sklearn(capsys):
+    # A huge tol makes every epoch a plateau: the rate is divided until it is
+    # too small, and then training stops.
+    X, y = breast_cancer()
+    params = {
+        "hidden_layer_sizes": (4,),
+        "solver": "sgd",
+        "learning_rate": "adaptive",
+        "learning_rate_init": 0.1,
+        "tol": 1e9,
+        "n_iter_no_change": 1,
+        "max_iter": 40,
+        "verbose": True,
+        "random_state": 0,
+    }
+    fit_quietly(MLPClassifier(**params), X, y)
+    theirs = capsys.readouterr().out
+    fit_quietly(MLPClassifierScratch(**params), X, y)
+    ours = capsys.readouterr().out
+    assert "Setting learning rate to" in ours
+    assert ours.endswith("Learning rate too small. Stopping.\n")
+    assert ours == theirs
+
+
 def test_non_finite_weights_are_reported():
     X, y = exploding_regression()
     reg = MLPRegressorScratch(solver="sgd", learning_rate_init=1.0, random_state=0)
