@@ -26,6 +26,21 @@ LOADERS = {
 }
 
 
+def positive(kind):
+    """argparse type: a number of ``kind`` above 0, so that a bad value is a
+    usage error (``--batch-size 0`` is not 'auto', and no traceback from
+    deep inside ``fit``)."""
+
+    def parse(text):
+        value = kind(text)
+        if not value > 0:  # also refuses NaN
+            raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse's "invalid int value" names it
+    return parse
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m skmlp",
@@ -35,17 +50,19 @@ def parse_args(argv=None):
     )
     parser.add_argument("--dataset", choices=sorted(LOADERS), default="digits")
     parser.add_argument(
-        "--hidden", type=int, nargs="+", default=[100], metavar="UNITS",
+        "--hidden", type=positive(int), nargs="+", default=[100], metavar="UNITS",
         help="hidden layer sizes (default: 100)",
     )
     parser.add_argument("--solver", choices=["lbfgs", "sgd", "adam", "rmsprop"],
                         default="adam",
                         help="optimizer; scikit-learn has no rmsprop, so it is "
                         "skipped for that one (default: adam)")
-    parser.add_argument("--max-iter", type=int, default=200, help="epochs (default: 200)")
-    parser.add_argument("--batch-size", type=int, default=None,
+    parser.add_argument("--max-iter", type=positive(int), default=200,
+                        help="epochs (default: 200)")
+    parser.add_argument("--batch-size", type=positive(int), default=None,
                         help="mini-batch size (default: min(200, n_samples))")
-    parser.add_argument("--learning-rate-init", type=float, default=1e-3)
+    parser.add_argument("--learning-rate-init", type=positive(float),
+                        default=1e-3)
     parser.add_argument("--random-state", type=int, default=0)
     parser.add_argument("--backend", choices=BACKENDS, default="numpy",
                         help="where skmlp trains: numpy (CPU), cupy (NVIDIA "

@@ -313,7 +313,9 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
                 "samples). Increase 'validation_fraction' or the size of your "
                 "dataset, or set early_stopping=False."
             )
-        stratify = Y if self._stratify_validation() else None
+        stratify = None
+        if self._stratify_validation() and _can_stratify(Y, n_validation):
+            stratify = Y
         train_rows, val_rows = train_test_split(
             np.arange(n_samples),
             random_state=self._random_state,
@@ -490,6 +492,16 @@ def _layers_fit_together(coefs, intercepts, n_features):
         c.shape == shape and b.shape == shape[1:]
         for c, b, shape in zip(coefs, intercepts, pairwise(units))
     )
+
+
+def _can_stratify(Y, n_validation):
+    """Whether a split of the rows of ``Y`` (encoded classes) with
+    ``n_validation`` held out can have every class on both sides. Where it
+    cannot, ``train_test_split`` refuses to stratify; the split is then drawn
+    unstratified, as scikit-learn draws every multiclass split."""
+    _, counts = np.unique(Y, axis=0, return_counts=True)
+    n_train = len(Y) - n_validation
+    return counts.min() >= 2 and len(counts) <= min(n_validation, n_train)
 
 
 def _takes_sparse(backend):

@@ -133,8 +133,9 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
 
         classes : array-like of shape (n_classes,), default=None
             Every class that will ever appear, required on the first call
-            (``np.unique(y_all)``); ``y`` need not contain all of them.
-            Ignored afterwards and for multilabel targets.
+            (``np.unique(y_all)``); ``y`` need not contain all of them. For
+            multilabel targets, the label indices ``np.arange(n_labels)``.
+            Later calls may leave it out; if given, it must not change.
 
         Returns
         -------

@@ -82,8 +82,9 @@ PARAMETERS = """\
 
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the data (stratified for binary
-        and multiclass targets), stop when its score (accuracy / R^2) has not improved
-        by ``tol`` for ``n_iter_no_change`` epochs, and keep the best weights.
+        and multiclass targets where every class can be on both sides), stop
+        when its score (accuracy / R^2) has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs, and keep the best weights.
         The validation score uses the held-out samples' weights. Ignored by
         'lbfgs'.
 

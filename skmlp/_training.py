@@ -195,6 +195,9 @@ class Trainer:
         new_rate = schedule.on_plateau(self.learning_rate)
         if new_rate is None:
             if settings.verbose:
+                # scikit-learn's words where the adaptive rate gives up.
+                if schedule.kind == "adaptive":
+                    message += " Learning rate too small."
                 print(message + " Stopping.")
             return True
         self.learning_rate = new_rate

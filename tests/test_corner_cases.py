@@ -27,24 +27,34 @@ def exploding_regression():
     return X, X @ [1e3, 2e3, 3e3]
 
 
-@pytest.mark.parametrize("early_stopping", [False, True])
-def test_verbose_output_equals_sklearn(early_stopping, capsys):
+VERBOSE_CASES = {
+    "training loss": {"tol": 0.05, "n_iter_no_change": 2},
     # Binary, so that both libraries draw the same validation split.
+    "early stopping": {"tol": 0.05, "n_iter_no_change": 2, "early_stopping": True},
+    # A huge tol makes every epoch a plateau: the adaptive rate is divided
+    # until it is too small, and then training stops.
+    "adaptive": {"solver": "sgd", "learning_rate": "adaptive", "tol": 1e9},
+}
+
+
+@pytest.mark.parametrize("case", list(VERBOSE_CASES))
+def test_verbose_output_equals_sklearn(case, capsys):
     X, y = breast_cancer()
     params = {
         "hidden_layer_sizes": (4,),
         "max_iter": 30,
-        "tol": 0.05,
-        "n_iter_no_change": 2,
-        "early_stopping": early_stopping,
+        "n_iter_no_change": 1,
         "verbose": True,
         "random_state": 0,
+        **VERBOSE_CASES[case],
     }
     fit_quietly(MLPClassifier(**params), X, y)
     theirs = capsys.readouterr().out
     fit_quietly(MLPClassifierScratch(**params), X, y)
     ours = capsys.readouterr().out
-    assert "Iteration 1, loss = " in ours and "consecutive epochs. Stopping." in ours
+    assert "Iteration 1, loss = " in ours
+    stop = "Learning rate too small. Stopping." if case == "adaptive" else "epochs. Stopping."
+    assert ours.endswith(stop + "\n")
     assert ours == theirs
 
 

@@ -13,6 +13,7 @@ from sklearn.base import clone
 from sklearn.datasets import load_digits, load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
+from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
@@ -124,6 +125,34 @@ def test_early_stopping_keeps_the_weights_of_the_best_epoch():
     )
     assert cut.validation_scores_ == full.validation_scores_[: best_epoch + 1]
     assert_same_model(full, cut)
+
+
+@pytest.mark.parametrize("case", ["a class of one sample", "fewer held-out rows than classes"])
+def test_multiclass_split_that_cannot_be_stratified_is_scikit_learns(case):
+    """Where no stratified split can put every class on both sides, the
+    held-out rows are drawn unstratified, as scikit-learn always draws them
+    for multiclass targets, instead of refusing data scikit-learn takes."""
+    X, y = iris()
+    params = {**EARLY, "max_iter": 10}
+    if case == "a class of one sample":
+        y = y.copy()
+        y[0] = 3
+    else:
+        params["validation_fraction"] = 0.01  # 2 held-out rows, 3 classes
+    ours = fit_quietly(MLPClassifierScratch(**params), X, y)
+    theirs = fit_quietly(MLPClassifier(**params), X, y)
+    np.testing.assert_allclose(ours.validation_scores_, theirs.validation_scores_)
+    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-10)
+
+
+def test_binary_split_with_a_class_of_one_sample_is_drawn_unstratified():
+    # scikit-learn's stratified split refuses such data.
+    X, y = binary_problem()
+    y = np.zeros_like(y)
+    y[7] = 1
+    est = fit_quietly(MLPClassifierScratch(**{**EARLY, "max_iter": 5}), X, y)
+    validation = sklearn_validation_rows(0, [5, 16, 1], 0.2, y, stratify=False)
+    assert est.best_validation_score_ == est.score(X[validation], y[validation])
 
 
 def test_early_stopping_regressor_scores_with_r2():

@@ -276,6 +276,16 @@ def test_warm_start_with_different_classes():
         model.fit(X[y < 2], y[y < 2])
 
 
+def test_warm_start_leaves_partial_fit_chunks_free_to_lack_classes():
+    # warm_start is about fit; a partial_fit chunk may lack classes whatever
+    # it says (scikit-learn applies the warm_start check to partial_fit too).
+    X, y = data(MLPClassifierScratch)
+    model = fitted(MLPClassifierScratch, X, y, warm_start=True)
+    model.partial_fit(X[y < 2], y[y < 2])
+    assert model.n_iter_ == 1
+    np.testing.assert_array_equal(model.classes_, [0, 1, 2])
+
+
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_partial_fit_refuses_early_stopping(Estimator):
     X, y = data(Estimator)
