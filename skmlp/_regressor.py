@@ -3,6 +3,7 @@
 from typing import ClassVar
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import StrOptions
@@ -150,6 +151,11 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
         return self._partial_fit(X, y, sample_weight)
 
     def _encode_targets(self, y, incremental):
+        if sp.issparse(y):
+            raise ValueError(
+                "MLPRegressorScratch needs a dense y; pass y.toarray() (the "
+                "targets take no more memory than the network's outputs)."
+            )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         if self.loss == "poisson" and y.size and y.min() < 0:

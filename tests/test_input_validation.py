@@ -330,3 +330,12 @@ def test_assigned_weights_of_wrong_shape_at_predict():
         "arrays of the right shapes",
     ):
         model.predict(X)
+
+
+def test_regressor_refuses_a_sparse_y():
+    import scipy.sparse as sp
+
+    X = np.random.RandomState(0).rand(20, 3)
+    y = sp.csr_matrix(np.eye(20)[:, :2])
+    with pytest.raises(ValueError, match=r"needs a dense y; pass y\.toarray\(\)"):
+        MLPRegressorScratch(max_iter=2).fit(X, y)
