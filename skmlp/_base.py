@@ -457,8 +457,9 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
     def __setstate__(self, state):
         super().__setstate__(state)
         # Pickling stores each layer's array on its own: gather them again
-        # into one flat array, as fit leaves them, so predict need not copy
-        # (unless they were replaced by arrays of mixed dtypes, kept as they are).
+        # into one flat array, as fit leaves them, so predict need not copy.
+        # Layers replaced by hand that do not fit together that way (shapes,
+        # dtypes) are kept as they are, for predict to copy or refuse.
         if "coefs_" not in state:
             return
         layers = [*self.coefs_, *self.intercepts_]
