@@ -5,6 +5,8 @@ Build from the project root with ``sphinx-build -W -b html docs docs/_build/html
 every build, and the API reference is generated from the numpydoc docstrings.
 """
 
+from pathlib import Path
+
 import skmlp
 
 project = "skmlp"
@@ -32,7 +34,14 @@ myst_enable_extensions = ["dollarmath"]
 # API reference: autosummary writes a page per object into api/generated/
 # (see api.rst); numpydoc renders the docstrings.
 autosummary_generate = True
-autodoc_default_options = {"members": True, "inherited-members": True}
+# scikit-learn's metadata-routing methods are left to its documentation: their
+# docstrings refer to its glossary, which does not exist here.
+autodoc_default_options = {
+    "members": True,
+    "inherited-members": True,
+    "exclude-members": "get_metadata_routing, set_fit_request, "
+    "set_partial_fit_request, set_score_request",
+}
 numpydoc_show_class_members = True
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
@@ -56,6 +65,7 @@ plot_include_source = False
 plot_html_show_source_link = False
 plot_html_show_formats = False
 plot_formats = [("png", 100)]
+plot_working_directory = str(Path(__file__).resolve().parents[1])  # the project root
 
 html_theme = "pydata_sphinx_theme"
 html_title = f"skmlp {release}"
