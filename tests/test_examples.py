@@ -27,9 +27,11 @@ from skmlp import MLPClassifierScratch, MLPRegressorScratch
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "docs" / "examples").glob("plot_*.py"))
-# The longest scripts (a few seconds on a quiet core).
+# The longest scripts (several seconds on a quiet core; the docs build runs
+# them all anyway).
 SLOW_EXAMPLES = {
     "plot_partial_fit",
+    "plot_solvers",
     "plot_mlp_alpha",
     "plot_mlp_training_curves",
     "plot_skmlp_vs_sklearn",

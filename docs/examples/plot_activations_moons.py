@@ -47,3 +47,5 @@ for ax, activation in zip(axes, ACTIVATIONS):
         f"{clf.n_iter_} epochs"
     )
 fig.tight_layout()
+
+plt.show()

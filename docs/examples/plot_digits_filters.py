@@ -55,3 +55,5 @@ for unit, ax in enumerate(axes.ravel()):
     ax.set_title(f"unit {unit}", fontsize="small")
 fig.suptitle("First-layer weights of 16 hidden units on the digits")
 fig.tight_layout()
+
+plt.show()

@@ -68,3 +68,5 @@ loss_ax.set_title(
 handles = [h for ax in (loss_ax, score_ax) for h in ax.get_legend_handles_labels()[0]]
 fig.legend(handles=handles, loc="outside lower center", ncols=2, fontsize="small")
 loss_ax.grid(True, alpha=0.3)
+
+plt.show()

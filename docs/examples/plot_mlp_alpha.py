@@ -85,3 +85,5 @@ for ax in axes.ravel():
     ax.set_xticks(())
     ax.set_yticks(())
 fig.tight_layout()
+
+plt.show()

@@ -86,3 +86,5 @@ for ax, (name, (X, y)) in zip(axes.ravel(), DATASETS.items()):
     ax.set_ylabel("training loss")
 axes[0, 0].legend(fontsize="small")
 fig.tight_layout()
+
+plt.show()

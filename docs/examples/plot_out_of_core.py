@@ -101,6 +101,7 @@ ax.set_title(f"Out-of-core training: {len(starts)} chunks of {CHUNK_ROWS} rows")
 ax.legend(loc="lower right")
 ax.grid(True, alpha=0.3)
 fig.tight_layout()
+plt.show()
 
 # %%
 # Delete the files (a real data set would stay on disk).

@@ -74,3 +74,5 @@ ax.set_title("partial_fit on a stream of digits")
 ax.legend(loc="center right", fontsize="small")
 ax.grid(True, alpha=0.3)
 fig.tight_layout()
+
+plt.show()

@@ -110,3 +110,5 @@ rate_ax.set_xlabel("epoch")
 for ax in (loss_ax, rate_ax):
     ax.grid(True, which="major", alpha=0.3)
 fig.tight_layout()
+
+plt.show()

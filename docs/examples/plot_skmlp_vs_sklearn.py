@@ -94,3 +94,5 @@ acc_ax.set_ylim(0.8, 1)
 acc_ax.set_ylabel("test accuracy")
 acc_ax.set_title("Test accuracy: the same model from both")
 fig.tight_layout()
+
+plt.show()

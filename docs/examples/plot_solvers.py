@@ -61,3 +61,5 @@ ax.set_title("Solvers on digits: one hidden layer of 64 ReLU units")
 ax.legend(loc="upper right", fontsize="small")
 ax.grid(True, which="both", alpha=0.3)
 fig.tight_layout()
+
+plt.show()
