@@ -26,6 +26,10 @@ joblib = pytest.importorskip("joblib")
 dask_ml_wrappers = pytest.importorskip("dask_ml.wrappers")
 dask_ml_model_selection = pytest.importorskip("dask_ml.model_selection")
 
+# Starting the cluster and its two worker processes alone takes several
+# seconds; CI runs these (the full suite), the quick loop leaves them out.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def client():
