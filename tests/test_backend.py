@@ -228,6 +228,9 @@ class SimulatedDeviceBackend(NumpyBackend):
 
     name = "simulated-device"
     xp = _DeviceNumpy()
+    # What a device backend declares: its arrays are not host memory.
+    supports_sparse = False
+    shares_host_memory = False
     out_of_memory_errors = (SimulatedOutOfMemory,)
 
     def __init__(self, upload_limit=np.inf, failing_step=None):
