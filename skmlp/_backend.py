@@ -4,7 +4,9 @@ The network, losses, activations, optimizers and the training loop only ever
 talk to a backend: its ``xp`` array module (NumPy's API), its ``expit``, its
 host <-> device transfers, and the pieces it builds for them -- the hidden
 activation, the output layer, the optimizer step and the shuffle -- which a
-GPU backend replaces by fused CUDA kernels. :class:`NumpyBackend` is the
+GPU backend replaces by fused CUDA kernels. What differs between backends
+beyond that is declared, not looked up by name: ``supports_sparse``,
+``shares_host_memory`` and ``input(X, dtype)``. :class:`NumpyBackend` is the
 reference; :class:`CupyBackend` runs the same core on an NVIDIA GPU.
 
 CuPy is imported only when a CuPy backend is asked for ('cupy') or probed

@@ -1,5 +1,8 @@
-"""The estimator shared by the classifier and the regressor: parameters,
-validation, ``fit`` / ``partial_fit`` and the fitted state."""
+"""The estimator shared by the classifier and the regressor: the
+scikit-learn contract -- parameters, validation, ``fit`` / ``partial_fit`` and
+the fitted state. Training itself is the solver drivers' (:mod:`._solvers`):
+``fit`` builds the network and the solver's objects from the parameters, runs
+the driver and reads its :class:`~._solvers.FitResult`."""
 
 import warnings
 from abc import ABCMeta, abstractmethod

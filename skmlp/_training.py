@@ -127,6 +127,9 @@ class Trainer:
                     epoch_loss = epoch_loss + batch_loss * yb.shape[0]
                     trained_rows += yb.shape[0]
 
+                # The end of one epoch: count it, record its loss (and
+                # validation score), keep its weights, move the rate and
+                # apply the stop rule. Per-epoch work belongs here.
                 n_epochs += 1
                 self.epochs += 1
                 self.samples_seen += batches.n_samples
