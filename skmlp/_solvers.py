@@ -56,37 +56,17 @@ class FitResult:
     stopped: bool
 
 
-def fit_stochastic(
-    trainer,
-    network,
-    X,
-    Y,
-    settings,
-    schedule,
-    random_state,
-    rows=None,
-    validation_score=None,
-    sample_weight=None,
-):
-    """Train ``network`` with ``trainer`` (see :meth:`Trainer.run` for the
-    arguments) and return the :class:`FitResult` of its whole history."""
+def fit_stochastic(trainer, network, X, Y, **options):
+    """Train ``network`` with ``trainer`` (``options`` are those of
+    :meth:`Trainer.run`) and return the :class:`FitResult` of its whole
+    history."""
     try:
-        n_iter, stopped = trainer.run(
-            network,
-            X,
-            Y,
-            settings,
-            schedule,
-            random_state,
-            rows=rows,
-            validation_score=validation_score,
-            sample_weight=sample_weight,
-        )
+        n_iter, stopped = trainer.run(network, X, Y, **options)
     finally:
         # Even an interrupted fit leaves only NumPy state behind, so the
         # estimator pickles and continues on any backend.
         trainer.optimizer.to_host(network.backend)
-    early_stopping = validation_score is not None
+    early_stopping = options.get("validation_score") is not None
     return FitResult(
         n_iter=n_iter,
         loss_curve=trainer.loss_curve,

@@ -3,6 +3,7 @@ what their backward step needs) and how the network honours it."""
 
 import numpy as np
 import pytest
+from _parity_helpers import finite_difference_gradient
 from scipy.special import expit
 
 from skmlp import MLPClassifierScratch, MLPRegressorScratch
@@ -55,16 +56,9 @@ def test_activation_needing_its_input_gets_the_pre_activation(softplus):
     network.loss_gradient(X, Y)
     backprop = network.grads.copy()
 
-    step = 1e-6
-    numeric = np.empty_like(backprop)
-    for k in range(network.params.size):
-        saved = network.params[k]
-        network.params[k] = saved + step
-        up = float(network.loss_gradient(X, Y))
-        network.params[k] = saved - step
-        down = float(network.loss_gradient(X, Y))
-        network.params[k] = saved
-        numeric[k] = (up - down) / (2 * step)
+    (numeric,) = finite_difference_gradient(
+        lambda: float(network.loss_gradient(X, Y)), [network.params]
+    )
     np.testing.assert_allclose(backprop, numeric, rtol=1e-6, atol=1e-9)
 
 
