@@ -43,15 +43,17 @@ def parameter_slots(layers):
     """Where each layer's parameters lie in the flat buffer: a list of
     ``(layer, name, shape, start, stop)`` in buffer order (by group, in
     :data:`PARAMETER_GROUPS` order, then by layer), and each group's size."""
+    groups = {group: [] for group in PARAMETER_GROUPS}
+    for layer in layers:
+        for name, (group, shape) in layer.parameters.items():
+            groups[group].append((layer, name, shape))
     slots, group_sizes, start = [], {}, 0
-    for group in PARAMETER_GROUPS:
+    for group, entries in groups.items():
         group_start = start
-        for layer in layers:
-            for name, (layer_group, shape) in layer.parameters.items():
-                if layer_group == group:
-                    stop = start + math.prod(shape)
-                    slots.append((layer, name, shape, start, stop))
-                    start = stop
+        for layer, name, shape in entries:
+            stop = start + math.prod(shape)
+            slots.append((layer, name, shape, start, stop))
+            start = stop
         group_sizes[group] = start - group_start
     return slots, group_sizes
 
