@@ -25,7 +25,7 @@ class Penalty:
     >>> weights = np.array([1.0, -2.0])
     >>> grads = np.zeros(2)
     >>> float(Penalty(alpha=0.5).add(np, weights, grads, 10, np.empty(2)))
-    0.0625
+    0.125
     >>> grads
     array([ 0.05, -0.1 ])
     """
