@@ -174,7 +174,7 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
                 sample_weight, X, dtype=X.dtype, ensure_non_negative=True
             )
         Y = self._encode_targets(y, incremental).astype(X.dtype, copy=False)
-        sample_weight = self._weigh_samples(y, sample_weight, X.dtype, incremental)
+        sample_weight = self._weigh_samples(y, sample_weight, X.dtype)
         backend = get_backend(self.backend)
         layer_units = [X.shape[1], *hidden_sizes, Y.shape[1]]
         lbfgs = self.solver == "lbfgs"
@@ -347,19 +347,17 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
                         "random_state or validation_fraction, or set "
                         "early_stopping=False."
                     )
+        if self.scoring not in (None, "loss"):
+            return train_rows, held_out_scorer_score(
+                self, self.scoring, X[val_rows], y[val_rows], val_weight
+            )
         backend = get_backend(self.backend)
         X_val = _backend_input(backend, X[val_rows])
         if self.scoring == "loss":
-            device_weight = val_weight
+            Y_val = backend.to_device(Y[val_rows])
             if val_weight is not None:
-                device_weight = backend.to_device(val_weight, Y.dtype)
-            score = held_out_loss_score(X_val, backend.to_device(Y[val_rows]), device_weight)
-            return train_rows, score
-        if self.scoring is not None:
-            score = held_out_scorer_score(
-                self, self.scoring, X[val_rows], y[val_rows], val_weight
-            )
-            return train_rows, score
+                val_weight = backend.to_device(val_weight, Y.dtype)
+            return train_rows, held_out_loss_score(X_val, Y_val, val_weight)
         score = self._validation_scorer(y[val_rows], val_weight)
 
         def validation_score(network):
@@ -370,7 +368,7 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
     def _stratify_validation(self):
         return False
 
-    def _weigh_samples(self, y, sample_weight, dtype, incremental):
+    def _weigh_samples(self, y, sample_weight, dtype):
         """The sample weights to train with (a classifier multiplies in its
         class weights)."""
         return sample_weight

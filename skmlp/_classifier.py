@@ -38,7 +38,8 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         ``{{class_label: weight}}`` (classes left out weigh 1; a label that is
         not a class raises a ``ValueError``), or 'balanced' for
         ``n_samples / (n_classes * np.bincount(y))`` computed from the ``y``
-        given to ``fit`` (scikit-learn's ``compute_class_weight``). With
+        given to ``fit``, counting each sample by its ``sample_weight``
+        (scikit-learn's ``compute_class_weight``). With
         early stopping the held-out rows are weighted too. Not for
         multilabel targets; ``partial_fit`` takes a dict only. Not in
         scikit-learn's MLP.
@@ -214,10 +215,11 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
                 )
         return self._label_binarizer.transform(y)
 
-    def _weigh_samples(self, y, sample_weight, dtype, incremental):
+    def _weigh_samples(self, y, sample_weight, dtype):
         """``sample_weight`` times each sample's class weight (scikit-learn's
         ``class_weight``: a dict of class label -> weight, classes left out
-        weighing 1, or 'balanced': ``n_samples / (n_classes * count)``)."""
+        weighing 1, or 'balanced': ``n_samples / (n_classes * count)``, with
+        samples counted by their weight)."""
         if self.class_weight is None:
             return sample_weight
         if self._label_binarizer.y_type_ == "multilabel-indicator":
@@ -237,7 +239,9 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
                     "class labels as they appear in y."
                 )
         y = column_or_1d(y)
-        class_weight = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
+        class_weight = compute_class_weight(
+            self.class_weight, classes=self.classes_, y=y, sample_weight=sample_weight
+        )
         weights = class_weight[np.searchsorted(self.classes_, y)].astype(dtype)
         return weights if sample_weight is None else weights * sample_weight
 

@@ -2,8 +2,9 @@
 parameter: scikit-learn's score (None), the held-out loss ('loss'), or a
 scikit-learn scorer (a name or a callable).
 
-Each ``*_score`` function returns ``score(network) -> float``, called by the
-trainer after every epoch with the network's current weights.
+``held_out_loss_score`` and ``held_out_scorer_score`` return
+``score(network) -> float``, which the trainer calls after every epoch with
+the network's current weights (the estimator scores None itself).
 """
 
 from contextlib import contextmanager
@@ -14,8 +15,10 @@ from sklearn.metrics import get_scorer, get_scorer_names
 def check_scoring(scoring):
     """Refuse a string that is neither 'loss' nor a scorer name (the
     parameter constraints only say it is a string)."""
-    if isinstance(scoring, str) and scoring != "loss" and (
-        scoring not in get_scorer_names()
+    if (
+        isinstance(scoring, str)
+        and scoring != "loss"
+        and (scoring not in get_scorer_names())
     ):
         raise ValueError(
             f"scoring={scoring!r} is neither 'loss' nor the name of a "
