@@ -239,9 +239,13 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
                     "class labels as they appear in y."
                 )
         y = column_or_1d(y)
-        class_weight = compute_class_weight(
-            self.class_weight, classes=self.classes_, y=y, sample_weight=sample_weight
-        )
+        with np.errstate(divide="ignore"):
+            class_weight = compute_class_weight(
+                self.class_weight, classes=self.classes_, y=y, sample_weight=sample_weight
+            )
+        # 'balanced' gives infinity to a class whose samples all weigh 0:
+        # they stay out of training (not inf * 0 = NaN).
+        class_weight[np.isinf(class_weight)] = 0
         weights = class_weight[np.searchsorted(self.classes_, y)].astype(dtype)
         return weights if sample_weight is None else weights * sample_weight
 
