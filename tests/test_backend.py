@@ -323,6 +323,9 @@ def test_training_data_is_uploaded_once(simulated_device, classification):
         {"solver": "adam"},
         {"solver": "sgd", "early_stopping": True},
         {"solver": "rmsprop", "warm_start": True},
+        {"solver": "adam", "amsgrad": True, "warm_start": True},
+        {"early_stopping": True, "scoring": "loss"},
+        {"early_stopping": True, "scoring": "explained_variance"},
     ],
 )
 @pytest.mark.parametrize("estimator", [MLPClassifierScratch, MLPRegressorScratch])
