@@ -102,6 +102,7 @@ def replay_learning_rates():
         {"learning_rate": "invscaling", "power_t": 0.3},
         {"learning_rate": "adaptive"},
         {"learning_rate": "step", "step_size": 4, "gamma": 0.5},
+        {"learning_rate": "cosine"},
     ],
     ids=lambda s: s["learning_rate"],
 )
