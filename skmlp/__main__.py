@@ -59,29 +59,49 @@ def make_parser():
     )
     parser.add_argument("--dataset", choices=list(LOADERS), default="digits")
     parser.add_argument(
-        "--hidden", type=positive(int), nargs="+", default=[100], metavar="UNITS",
+        "--hidden",
+        type=positive(int),
+        nargs="+",
+        default=[100],
+        metavar="UNITS",
         help="hidden layer sizes (default: 100)",
     )
-    parser.add_argument("--solver", choices=["lbfgs", "sgd", "adam", "rmsprop"],
-                        default="adam",
-                        help="optimizer; scikit-learn has no rmsprop, so it is "
-                        "skipped for that one (default: adam)")
-    parser.add_argument("--epochs", type=positive(int), default=200,
-                        help="most epochs (L-BFGS: iterations) to train; "
-                        "max_iter (default: 200)")
-    parser.add_argument("--batch-size", type=positive(int), default=None,
-                        help="mini-batch size (default: min(200, n_samples))")
-    parser.add_argument("--learning-rate-init", type=positive(float),
-                        default=1e-3)
+    parser.add_argument(
+        "--solver",
+        choices=["lbfgs", "sgd", "adam", "rmsprop"],
+        default="adam",
+        help="optimizer; scikit-learn has no rmsprop, so it is "
+        "skipped for that one (default: adam)",
+    )
+    parser.add_argument(
+        "--epochs",
+        type=positive(int),
+        default=200,
+        help="most epochs (L-BFGS: iterations) to train; max_iter (default: 200)",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=positive(int),
+        default=None,
+        help="mini-batch size (default: min(200, n_samples))",
+    )
+    parser.add_argument("--learning-rate-init", type=positive(float), default=1e-3)
     parser.add_argument("--random-state", type=int, default=0)
-    parser.add_argument("--backend", choices=BACKENDS, default="numpy",
-                        help="where skmlp trains: numpy (CPU), cupy (NVIDIA "
-                        "GPU, needs `pip install skmlp[gpu]`) or auto (cupy "
-                        "when usable, else numpy); default: numpy")
-    parser.add_argument("--plot", metavar="PATH",
-                        help="write skmlp's training loss per epoch, beside "
-                        "scikit-learn's, to this PNG file (needs matplotlib: "
-                        'pip install "skmlp[plot]")')
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="numpy",
+        help="where skmlp trains: numpy (CPU), cupy (NVIDIA "
+        "GPU, needs `pip install skmlp[gpu]`) or auto (cupy "
+        "when usable, else numpy); default: numpy",
+    )
+    parser.add_argument(
+        "--plot",
+        metavar="PATH",
+        help="write skmlp's training loss per epoch, beside "
+        "scikit-learn's, to this PNG file (needs matplotlib: "
+        'pip install "skmlp[plot]")',
+    )
     return parser
 
 
@@ -145,8 +165,9 @@ def save_plot(path, mlps):
     # scikit-learn's MLP keeps no loss curve with L-BFGS.
     curves = {name: mlp for name, mlp in mlps.items() if hasattr(mlp, "loss_curve_")}
     for (name, mlp), style in zip(curves.items(), ["-", "--"]):
-        LossCurveDisplay.from_estimator(mlp, ax=ax, name=name,
-                                        loss_kw={"linestyle": style})
+        LossCurveDisplay.from_estimator(
+            mlp, ax=ax, name=name, loss_kw={"linestyle": style}
+        )
     ax.set_yscale("log")
     figure.savefig(path, format="png")
 
@@ -169,7 +190,10 @@ def main(argv=None):
     X, y = LOADERS[args.dataset](return_X_y=True)
     classification = is_classification(y)
     X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.25, stratify=y if classification else None,
+        X,
+        y,
+        test_size=0.25,
+        stratify=y if classification else None,
         random_state=args.random_state,
     )
     if classification:

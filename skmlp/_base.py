@@ -30,6 +30,7 @@ from ._backend import (
     out_of_memory_message,
     predict_out_of_memory_message,
 )
+from ._callbacks import CallbackSupport, begin_fit_task, with_callbacks
 from ._lbfgs import minimize_lbfgs
 from ._network import PREDICT_CHUNK_ROWS, Network, layer_views
 from ._optimizers import OPTIMIZERS
@@ -37,7 +38,7 @@ from ._schedules import SCHEDULES, LearningRateSchedule
 from ._training import EpochSettings, Trainer
 
 
-class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
+class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
     """Base class of :class:`MLPClassifierScratch` and :class:`MLPRegressorScratch`.
 
     Subclasses set how targets are encoded (``_encode_targets``), which output
@@ -146,6 +147,7 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
             )
         return [int(s) for s in sizes]
 
+    @with_callbacks
     def _fit(self, X, y, sample_weight, incremental):
         hidden_sizes = self._hidden_layer_sizes()
         first_pass = not hasattr(self, "coefs_") or (
@@ -193,10 +195,15 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
             # Every call, as a continued fit may train with a changed ``loss``.
             self.out_activation_ = network.output.name
 
-            if lbfgs:
-                self._fit_lbfgs(network, X, Y, sample_weight)
+            if lbfgs:  # It begins one more iteration than it runs (see _lbfgs).
+                max_steps = self.max_iter + 1
             else:
-                self._fit_stochastic(network, X, y, Y, sample_weight, incremental)
+                max_steps = 1 if incremental else self.max_iter
+            task = begin_fit_task(self, X, y, sample_weight, max_steps)
+            if lbfgs:
+                self._fit_lbfgs(network, X, Y, sample_weight, task)
+            else:
+                self._fit_stochastic(network, X, y, Y, sample_weight, incremental, task)
 
         self._keep_layers(backend.to_host(network.params), network.shapes)
         if not all(np.isfinite(p).all() for p in self.coefs_ + self.intercepts_):
@@ -204,9 +211,23 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
                 "Solver produced non-finite parameter weights. The input data may"
                 " contain large values and need to be preprocessed."
             )
+        task.end()
         return self
 
-    def _fit_lbfgs(self, network, X, Y, sample_weight):
+    def _snapshot(self, network, history=dict):
+        """``snapshot(params, n_steps)`` for the callbacks: the fitted
+        attributes of the model with weights ``params`` (on the network's
+        backend, or SciPy's float64) after ``n_steps`` steps of this call,
+        with the attributes ``history()`` returns."""
+        backend, dtype, shapes = network.backend, network.params.dtype, network.shapes
+
+        def snapshot(params, n_steps):
+            flat = np.array(backend.to_host(params), dtype=dtype)  # a copy
+            return {**_layer_attributes(flat, shapes), "n_iter_": n_steps, **history()}
+
+        return snapshot
+
+    def _fit_lbfgs(self, network, X, Y, sample_weight, task):
         """Full-batch L-BFGS from the network's current weights."""
         backend = network.backend
         run = minimize_lbfgs(
@@ -219,9 +240,13 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
             max_fun=self.max_fun,
             tol=self.tol,
             verbose=bool(self.verbose),
+            steps=task.steps("iteration", self._snapshot(network)),
         )
         self.loss_curve_ = run.loss_curve
-        if run.interrupted:
+        if run.stopped_by_callback:
+            self.n_iter_ = run.result.nit
+            self.loss_ = float(run.result.fun)
+        elif run.interrupted:
             self.n_iter_ = len(run.loss_curve)
             self.loss_ = run.loss_curve[-1] if run.loss_curve else np.nan
             warnings.warn(
@@ -236,7 +261,7 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
         self.validation_scores_ = None
         self.best_validation_score_ = None
 
-    def _fit_stochastic(self, network, X, y, Y, sample_weight, incremental):
+    def _fit_stochastic(self, network, X, y, Y, sample_weight, incremental, task):
         """Mini-batch epochs with the solver's optimizer, whose state is kept
         across warm_start / partial_fit."""
         backend = network.backend
@@ -285,6 +310,11 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
                 rows=rows,
                 validation_score=validation_score,
                 sample_weight=sample_weight,
+                steps=task.steps(
+                    "epoch",
+                    self._snapshot(network, lambda: self._history(self._trainer)),
+                    rows,
+                ),
             )
         finally:
             # Even an interrupted fit leaves only NumPy state behind, so
@@ -365,19 +395,25 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
         self._trainer.optimizer = fresh
 
     def _set_history(self):
-        trainer = self._trainer
-        self.t_ = trainer.samples_seen
-        self.loss_curve_ = trainer.loss_curve
-        # NaN only when the very first epoch was interrupted.
-        self.loss_ = trainer.loss_curve[-1] if trainer.loss_curve else np.nan
-        if self.early_stopping:
-            self.best_loss_ = None
-            self.validation_scores_ = trainer.validation_scores
-            self.best_validation_score_ = trainer.best_validation_score
-        else:
-            self.best_loss_ = trainer.best_loss
-            self.validation_scores_ = None
-            self.best_validation_score_ = None
+        for name, value in self._history(self._trainer).items():
+            setattr(self, name, value)
+
+    def _history(self, trainer):
+        """The fitted attributes of the training history so far."""
+        early_stopping = self.early_stopping
+        return {
+            "t_": trainer.samples_seen,
+            "loss_curve_": list(trainer.loss_curve),
+            # NaN only when the very first epoch was interrupted.
+            "loss_": trainer.loss_curve[-1] if trainer.loss_curve else np.nan,
+            "best_loss_": None if early_stopping else trainer.best_loss,
+            "validation_scores_": (
+                list(trainer.validation_scores) if early_stopping else None
+            ),
+            "best_validation_score_": (
+                trainer.best_validation_score if early_stopping else None
+            ),
+        }
 
     # -------------------------------------------------------------- predict
     def _forward(self, X):
@@ -432,8 +468,8 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
     def _keep_layers(self, flat, shapes):
         """Set ``coefs_`` and ``intercepts_`` to the per-layer views of the
         flat host array ``flat`` (the network's layout) and remember them."""
-        self.coefs_, self.intercepts_ = layer_views(flat, shapes)
-        self._flat_layers = (flat, tuple(self.coefs_), tuple(self.intercepts_))
+        for name, value in _layer_attributes(flat, shapes).items():
+            setattr(self, name, value)
 
     def _kept_flat_params(self):
         """The flat array behind ``coefs_`` and ``intercepts_`` while they
@@ -480,6 +516,17 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
         tags.input_tags.sparse = _takes_sparse(self.backend)
         tags.target_tags.multi_output = True
         return tags
+
+
+def _layer_attributes(flat, shapes):
+    """``coefs_`` and ``intercepts_`` as views of the flat host array ``flat``,
+    and the record that they are (``_kept_flat_params``)."""
+    coefs, intercepts = layer_views(flat, shapes)
+    return {
+        "coefs_": coefs,
+        "intercepts_": intercepts,
+        "_flat_layers": (flat, tuple(coefs), tuple(intercepts)),
+    }
 
 
 def _layers_fit_together(coefs, intercepts, n_features):

@@ -111,7 +111,13 @@ class LossCurveDisplay:
         self.x_label = x_label
 
     def plot(
-        self, ax=None, *, name=None, loss_kw=None, validation_kw=None, best_epoch_kw=None
+        self,
+        ax=None,
+        *,
+        name=None,
+        loss_kw=None,
+        validation_kw=None,
+        best_epoch_kw=None,
     ):
         """Draw the curves.
 

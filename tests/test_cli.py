@@ -24,9 +24,7 @@ def test_every_dataset_runs_and_scores_both_models(dataset, capsys):
     assert [row.split()[0] for row in rows] == ["skmlp", "sklearn"]
     for row in rows:
         # The scores and the fit time, then the 2 epochs.
-        assert re.fullmatch(
-            rf"\w+( +{NUMBER}){{{len(scores) + 1}}} +2", row
-        ), row
+        assert re.fullmatch(rf"\w+( +{NUMBER}){{{len(scores) + 1}}} +2", row), row
 
 
 def test_same_split_and_seed_give_scikit_learns_scores(capsys):

@@ -73,8 +73,9 @@ def test_lines_are_the_loss_curve_and_validation_scores(iris):
 
 def test_best_epoch_is_the_first_with_the_highest_score():
     scores = [0.5, np.nan, 0.9, 0.7, 0.9]
-    display = LossCurveDisplay(loss_curve=[1, 0.8, 0.6, 0.5, 0.4],
-                               validation_scores=scores).plot()
+    display = LossCurveDisplay(
+        loss_curve=[1, 0.8, 0.6, 0.5, 0.4], validation_scores=scores
+    ).plot()
     assert display.best_epoch_ == 3
     assert display.best_epoch_marker_.get_xdata() == [3]
     assert display.best_epoch_marker_.get_ydata() == [0.9]
