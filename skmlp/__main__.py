@@ -96,6 +96,12 @@ def make_parser():
         "when usable, else numpy); default: numpy",
     )
     parser.add_argument(
+        "--progress",
+        action="store_true",
+        help="show a progress bar of skmlp's epochs (scikit-learn's ProgressBar "
+        'callback; needs scikit-learn >= 1.9 and rich: pip install "skmlp[progress]")',
+    )
+    parser.add_argument(
         "--plot",
         metavar="PATH",
         help="write skmlp's training loss per epoch, beside "
@@ -133,12 +139,18 @@ def make_models(classification, args):
     return models
 
 
-def make_pipeline_for(mlp, classification):
+def make_pipeline_for(mlp, classification, callbacks=()):
     """Standardised inputs and, for regression, standardised targets (the
-    MLP's loss and step sizes assume values of about unit scale)."""
-    if not classification:
-        mlp = TransformedTargetRegressor(mlp, transformer=StandardScaler())
-    return make_pipeline(StandardScaler(), mlp)
+    MLP's loss and step sizes assume values of about unit scale), with
+    ``callbacks`` set where they reach the MLP."""
+    if classification:
+        # A pipeline passes its callbacks on to its last step.
+        return make_pipeline(StandardScaler(), mlp).set_callbacks(*callbacks)
+    # TransformedTargetRegressor passes none on: they go on the MLP itself.
+    if callbacks:
+        mlp.set_callbacks(*callbacks)
+    target_scaled = TransformedTargetRegressor(mlp, transformer=StandardScaler())
+    return make_pipeline(StandardScaler(), target_scaled)
 
 
 def fitted_mlp(pipeline):
@@ -153,6 +165,24 @@ def fit_and_time(pipeline, X_train, y_train):
         warnings.simplefilter("ignore", ConvergenceWarning)
         pipeline.fit(X_train, y_train)
     return time.perf_counter() - start
+
+
+def progress_bar():
+    """scikit-learn's ProgressBar callback, or an ImportError saying what
+    to install."""
+    try:
+        from sklearn.callback import ProgressBar
+    except ImportError as exc:
+        raise ImportError(
+            "--progress needs scikit-learn's callback API, new in scikit-learn "
+            "1.9. Upgrade it with: pip install -U scikit-learn"
+        ) from exc
+    try:
+        return ProgressBar()
+    except ImportError as exc:
+        raise ImportError(
+            '--progress needs rich. Install it with: pip install "skmlp[progress]"'
+        ) from exc
 
 
 def save_plot(path, mlps):
@@ -175,13 +205,15 @@ def save_plot(path, mlps):
 def main(argv=None):
     parser = make_parser()
     args = parser.parse_args(argv)
-    if args.plot:
-        try:
+    # What the options need is checked before anything trains.
+    try:
+        if args.plot:
             from .plotting import _check_matplotlib
 
             _check_matplotlib("--plot")
-        except ImportError as exc:
-            parser.error(str(exc))
+        callbacks = [progress_bar()] if args.progress else []
+    except ImportError as exc:
+        parser.error(str(exc))
     try:
         backend = get_backend(args.backend).name
     except ValueError as exc:
@@ -210,7 +242,10 @@ def main(argv=None):
     print(f"{'model':<10}{header}{'fit time (s)':>15}{'epochs':>9}")
     mlps = {}
     for name, mlp in make_models(classification, args).items():
-        pipeline = make_pipeline_for(mlp, classification)
+        # scikit-learn's MLP takes no callbacks.
+        pipeline = make_pipeline_for(
+            mlp, classification, callbacks if name == "skmlp" else ()
+        )
         seconds = fit_and_time(pipeline, X_train, y_train)
         mlps[name] = fitted_mlp(pipeline)
         score = pipeline.score(X_test, y_test)

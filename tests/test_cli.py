@@ -2,6 +2,7 @@
 its options are checked before anything trains."""
 
 import re
+import sys
 
 import pytest
 
@@ -86,9 +87,39 @@ def test_bad_arguments_are_usage_errors(argv, message, capsys):
 
 
 def test_plot_without_matplotlib_is_a_usage_error(monkeypatch, capsys, tmp_path):
-    monkeypatch.setitem(__import__("sys").modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(SystemExit) as exit_info:
         main(["--dataset", "iris", *TINY, "--plot", str(tmp_path / "x.png")])
     assert exit_info.value.code == 2
     assert 'pip install "skmlp[plot]"' in capsys.readouterr().err
     assert not (tmp_path / "x.png").exists()
+
+
+@pytest.mark.parametrize(
+    "dataset, estimator",
+    [("iris", "MLPClassifierScratch"), ("diabetes", "MLPRegressorScratch")],
+)
+def test_progress_shows_skmlps_epochs(dataset, estimator, capsys):
+    pytest.importorskip("sklearn.callback")
+    pytest.importorskip("rich")
+    main(["--dataset", dataset, *TINY, "--progress"])
+    out = capsys.readouterr().out
+    assert f"{estimator} - fit" in out and "100%" in out
+    assert "MLPClassifier -" not in out and "MLPRegressor -" not in out
+
+
+@pytest.mark.parametrize(
+    "hidden, message",
+    [
+        ("rich", 'needs rich. Install it with: pip install "skmlp[progress]"'),
+        ("sklearn.callback", "needs scikit-learn's callback API, new in scikit-learn"),
+    ],
+)
+def test_progress_says_what_it_needs(hidden, message, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, hidden, None)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--dataset", "iris", *TINY, "--progress"])
+    assert exit_info.value.code == 2
+    captured = capsys.readouterr()
+    assert f"--progress {message}" in captured.err
+    assert "accuracy" not in captured.out  # nothing trained
