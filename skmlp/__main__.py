@@ -57,7 +57,12 @@ def make_parser():
         "R² and mean absolute error for the regression ones (diabetes; "
         "linnerud, with 3 targets).",
     )
-    parser.add_argument("--dataset", choices=list(LOADERS), default="digits")
+    parser.add_argument(
+        "--dataset",
+        choices=list(LOADERS),
+        default="digits",
+        help="the bundled dataset to train on (default: digits)",
+    )
     parser.add_argument(
         "--hidden",
         type=positive(int),
