@@ -51,6 +51,10 @@ class LossCurveDisplay:
     x_label : str, default="epoch"
         What one step of the curves is: "epoch", or "iteration" for L-BFGS.
 
+    greater_is_better : bool, default=True
+        Whether the best validation score is the highest (False: the lowest,
+        as for ``scoring='loss'``).
+
     Attributes
     ----------
     loss_line_ : matplotlib Line2D
@@ -103,12 +107,14 @@ class LossCurveDisplay:
         score_name="validation score",
         name=None,
         x_label="epoch",
+        greater_is_better=True,
     ):
         self.loss_curve = loss_curve
         self.validation_scores = validation_scores
         self.score_name = score_name
         self.name = name
         self.x_label = x_label
+        self.greater_is_better = greater_is_better
 
     def plot(
         self,
@@ -187,8 +193,10 @@ class LossCurveDisplay:
         ax.set_ylabel(self.score_name)
         if np.isnan(scores).all():
             return
-        # nanargmax takes the first of equal scores: the epoch kept.
-        best = int(np.nanargmax(scores))
+        # Both take the first of equal scores: the epoch kept.
+        best = int(
+            np.nanargmax(scores) if self.greater_is_better else np.nanargmin(scores)
+        )
         self.best_epoch_ = best + 1
         (self.best_epoch_marker_,) = ax.plot(
             self.best_epoch_,
@@ -265,13 +273,18 @@ class LossCurveDisplay:
                 "the training history of an MLP. Pass a fitted "
                 "MLPClassifierScratch or MLPRegressorScratch."
             )
-        score = "accuracy" if is_classifier(mlp) else "R²"
+        scoring = getattr(mlp, "scoring", None)
+        if scoring is None:
+            score = "accuracy" if is_classifier(mlp) else "R²"
+        else:
+            score = scoring if isinstance(scoring, str) else "score"
         display = cls(
             loss_curve=mlp.loss_curve_,
             validation_scores=getattr(mlp, "validation_scores_", None),
             score_name=f"validation {score}",
             name=name,
             x_label="iteration" if mlp.solver == "lbfgs" else "epoch",
+            greater_is_better=scoring != "loss",
         )
         return display.plot(
             ax=ax,

@@ -159,3 +159,24 @@ def test_without_matplotlib_the_error_says_how_to_install_it(iris, monkeypatch):
         LossCurveDisplay.from_estimator(clf)
     with pytest.raises(ImportError, match="LossCurveDisplay.plot " + message):
         LossCurveDisplay(loss_curve=clf.loss_curve_).plot()
+
+
+def test_with_scoring_loss_the_best_epoch_has_the_lowest_loss(iris):
+    clf = MLPClassifierScratch(
+        hidden_layer_sizes=(16,),
+        learning_rate_init=0.05,
+        early_stopping=True,
+        scoring="loss",
+        validation_fraction=0.2,
+        n_iter_no_change=5,
+        random_state=0,
+    ).fit(*iris)
+    display = LossCurveDisplay.from_estimator(clf)
+    assert display.validation_ax_.get_ylabel() == "validation loss"
+    best = clf.validation_scores_.index(clf.best_validation_score_) + 1
+    assert display.best_epoch_ == best
+    assert clf.best_validation_score_ == min(clf.validation_scores_)
+    display = LossCurveDisplay(
+        loss_curve=[1, 1, 1], validation_scores=[0.3, 0.1, 0.1], greater_is_better=False
+    ).plot()
+    assert display.best_epoch_ == 2
