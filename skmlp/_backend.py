@@ -19,7 +19,9 @@ from itertools import pairwise
 import numpy as np
 from scipy.special import expit as _numpy_expit
 
+from . import _numba_kernels
 from ._activations import ACTIVATIONS
+from ._cupy_kernels import BIAS_ACTIVATION
 from ._losses import OUTPUTS
 
 BACKENDS = ("numpy", "cupy", "auto")
@@ -30,7 +32,9 @@ class BackendUnavailableError(ValueError):
 
 
 class NumpyBackend:
-    """Everything on the host, in NumPy arrays."""
+    """Everything on the host, in NumPy arrays; the elementwise work of
+    training on large arrays in kernels compiled by numba
+    (:mod:`skmlp._numba_kernels`), the rest in NumPy ufuncs."""
 
     name = "numpy"
     xp = np
@@ -54,8 +58,12 @@ class NumpyBackend:
         return np.asarray(array)
 
     def activation(self, name):
-        """The hidden activation called ``name``."""
-        return ACTIVATIONS[name](self)
+        """The hidden activation called ``name``, compiled where a kernel
+        describes it."""
+        reference = ACTIVATIONS[name](self)
+        if name not in BIAS_ACTIVATION:
+            return reference
+        return _numba_kernels.CompiledActivation(reference)
 
     def output(self, name):
         """The output activation and loss pair called ``name``."""
@@ -63,8 +71,9 @@ class NumpyBackend:
 
     @staticmethod
     def optimizer_step(optimizer):
-        """``step(params, grads, learning_rate, scratch)`` of ``optimizer``."""
-        return optimizer.step
+        """``step(params, grads, learning_rate, scratch)`` of ``optimizer``,
+        one compiled kernel where one describes it."""
+        return _numba_kernels.compiled_step(optimizer)
 
     @staticmethod
     def shuffler(random_state):
