@@ -14,12 +14,19 @@ How a spec becomes a kernel (:func:`kernel_source`):
   body runs on the scalars, and the outputs are written back, element by
   element; a 1-D input beside 2-D outputs is a row broadcast over the rows
   (the bias), any other input a full array or a scalar;
-- numeric literals become constants of the arrays' dtype, and scalars are
-  cast to it (as CuPy does), so float32 stays float32 and LLVM vectorises
-  the loop (``tests/test_numba_kernels.py`` checks for packed instructions);
+- subexpressions of scalars and literals (``1 - beta_1``) are computed once,
+  in double precision, and cast to the arrays' dtype, as NumPy does with the
+  reference's Python scalars; the literals left in the loop become constants
+  of the arrays' dtype, so float32 stays float32 and LLVM vectorises the loop
+  (``tests/test_numba_kernels.py`` checks for packed instructions);
 - ``error_model='numpy'`` (no division-by-zero checks in the loop) and no
-  ``fastmath``: the kernels keep the reference's operation order, so results
-  agree with the NumPy ufuncs to rounding and scikit-learn parity holds.
+  ``fastmath``: the kernels keep the reference's operation order and give
+  the NumPy ufuncs' results bit for bit, so scikit-learn parity holds and it
+  does not matter which of the two runs.
+
+Bodies that call ``exp`` or ``tanh`` (the logistic and tanh forward steps)
+are not compiled: numba calls the C library's scalar functions for them,
+which NumPy's vectorised ufuncs beat (float32 ``tanh`` ten times over).
 
 Kernels are compiled lazily, per kernel, argument layout and dtype, at their
 first call. The generated source is written to a per-user cache directory
@@ -47,11 +54,10 @@ import numpy as np
 
 from ._cupy_kernels import ElementwiseKernels, fused_step
 
-# Arrays smaller than this go to the ufuncs: a kernel call costs a few
-# microseconds more than a ufunc call, and a process that never needs a
-# kernel never pays numba's import and start-up (about a second on a loaded
-# 2-core machine). The network's arrays are one layer's outputs for a batch,
-# or all the parameters. See docs/benchmarks.md for the measurement.
+# Numba is started (imported, its compiler set up, the cached kernels loaded:
+# 0.5-3 s, see docs/benchmarks.md) at the first array of at least this many
+# entries -- one layer's outputs for a batch, or all the parameters -- so
+# that small fits, which would not win that time back, never pay for it.
 MIN_KERNEL_SIZE = 2**15
 
 _FUNCTIONS = ("exp", "sqrt", "tanh")
@@ -70,9 +76,40 @@ def _names(params):
     return names
 
 
+class _HostScalars(ast.NodeTransformer):
+    """Takes every subexpression made only of scalar parameters and literals
+    (``1 - beta_1``) out of the loop, to be computed once in double precision
+    and cast to the arrays' dtype: what NumPy does with the Python scalars of
+    the reference, so float32 kernels round as it does."""
+
+    def __init__(self, scalars):
+        self.scalars = scalars
+        self.hoisted = []
+
+    def visit(self, node):
+        if isinstance(node, ast.expr) and not isinstance(node, (ast.Name, ast.Constant)):
+            names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+            if names <= self.scalars | set(_FUNCTIONS):
+                raw = ast.unparse(node)
+                for name in self.scalars:
+                    raw = _rename(raw, name, f"_{name}")
+                self.hoisted.append(raw)
+                return ast.Name(id=f"_h{len(self.hoisted) - 1}", ctx=ast.Load())
+        return super().visit(node)
+
+
+def _rename(source, old, new):
+    tree = ast.parse(source, mode="eval")
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id == old:
+            node.id = new
+    return ast.unparse(tree)
+
+
 class _TypedConstants(ast.NodeTransformer):
-    """Replaces numeric literals by names of constants of the arrays' dtype
-    (``1 - beta_1`` in float32 must not become a float64 operation)."""
+    """Replaces the numeric literals left in the loop by constants of the
+    arrays' dtype (``z + b > 0`` in float32 must not compare in float64,
+    which would stop LLVM from vectorising the loop)."""
 
     def __init__(self):
         self.constants = {}
@@ -87,14 +124,13 @@ class _TypedConstants(ast.NodeTransformer):
 def kernel_source(spec, pattern, dtype):
     """Python source of a function computing ``spec`` elementwise in
     ``dtype``; ``pattern`` says for each parameter (inputs, then outputs)
-    whether its argument is a ``'scalar'``, a ``'row'`` (a 1-D array
-    broadcast over the rows) or a ``'full'`` array shaped like the outputs.
-    Every array argument is 2-D (the caller views 1-D ones as one row)."""
+    whether its argument is a ``'scalar'`` (a Python float), a ``'row'`` (a
+    1-D array broadcast over the rows) or a ``'full'`` array shaped like the
+    outputs, which are 2-D (the caller views 1-D ones as one row)."""
     inputs, outputs = _names(spec.in_params), _names(spec.out_params)
     params = inputs + outputs
+    scalars = {name for name, kind in zip(params, pattern) if kind == "scalar"}
     body = ast.parse(spec.operation)
-    constants = _TypedConstants()
-    body = constants.visit(body)
     names = {node.id for node in ast.walk(body) if isinstance(node, ast.Name)}
     assigned = {
         node.id
@@ -102,14 +138,20 @@ def kernel_source(spec, pattern, dtype):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
     }
     unknown = names - assigned - set(params) - set(_FUNCTIONS)
-    unknown -= set(constants.constants.values())
     if unknown:
         raise ValueError(f"Unknown names {sorted(unknown)} in kernel {spec.name}.")
+    host = _HostScalars(scalars)
+    body = host.visit(body)
+    constants = _TypedConstants()
+    body = constants.visit(body)
 
-    def arg(name, kind):
-        return name if kind == "scalar" else f"_{name}"
-
+    dtype_name = np.dtype(dtype).name
     index = {"row": "[_j]", "full": "[_i, _j]"}
+    prologue = [f"{name} = np.{dtype_name}(_{name})" for name in sorted(scalars)]
+    prologue += [
+        f"_h{k} = np.{dtype_name}({expression})"
+        for k, expression in enumerate(host.hoisted)
+    ]
     loads = [
         f"{name} = _{name}{index[kind]}"
         for name, kind in zip(params, pattern)
@@ -119,18 +161,19 @@ def kernel_source(spec, pattern, dtype):
     statements = [*loads, *ast.unparse(body).splitlines(), *stores]
     first_output = f"_{outputs[0]}"
     lines = [
-        f"# {spec.name} in {np.dtype(dtype).name}, generated by skmlp from its",
+        f"# {spec.name} in {dtype_name}, generated by skmlp from its",
         "# ElementwiseSpec (skmlp/_cupy_kernels.py); any edit is overwritten.",
         f"from math import {', '.join(_FUNCTIONS)}",
         "import numpy as np",
         "",
         *(
-            f"{name} = np.{np.dtype(dtype).name}({value!r})"
+            f"{name} = np.{dtype_name}({value!r})"
             for value, name in constants.constants.items()
         ),
         "",
         "",
-        f"def {spec.name}({', '.join(arg(n, k) for n, k in zip(params, pattern))}):",
+        f"def {spec.name}({', '.join(f'_{name}' for name in params)}):",
+        *(f"    {statement}" for statement in prologue),
         f"    for _i in range({first_output}.shape[0]):",
         f"        for _j in range({first_output}.shape[1]):",
         *(f"            {statement}" for statement in statements),
@@ -230,7 +273,7 @@ class CompiledElementwise:
         for position, value in enumerate(args):
             if not isinstance(value, np.ndarray):
                 pattern.append("scalar")
-                values.append(dtype.type(value))
+                values.append(float(value))
                 continue
             if value.dtype != dtype:
                 raise TypeError(
@@ -264,10 +307,20 @@ class CompiledElementwise:
         return kernel
 
 
-@functools.cache
+# The loaded kernels ('cpu' -> ElementwiseKernels, or None without numba).
+_LOADED = {}
+
+
 def compiled_kernels():
-    """Every elementwise kernel, compiled by numba on first use; None, after
-    one warning, where numba cannot be imported."""
+    """Every elementwise kernel worth compiling for the CPU (None for those
+    that call ``exp`` or ``tanh``), each compiled by numba on first use;
+    None, after one warning, where numba cannot be imported."""
+    if "cpu" not in _LOADED:
+        _LOADED["cpu"] = _load_kernels()
+    return _LOADED["cpu"]
+
+
+def _load_kernels():
     try:
         numba = importlib.import_module("numba")
     except ImportError as exc:
@@ -280,13 +333,29 @@ def compiled_kernels():
             stacklevel=_user_stacklevel(),
         )
         return None
-    return ElementwiseKernels(lambda spec: CompiledElementwise(spec, numba))
+
+    def make(spec):
+        if _calls_transcendental(spec):
+            return None
+        return CompiledElementwise(spec, numba)
+
+    return ElementwiseKernels(make)
+
+
+def _calls_transcendental(spec):
+    calls = ast.walk(ast.parse(spec.operation))
+    return any(isinstance(n, ast.Name) and n.id in ("exp", "tanh") for n in calls)
 
 
 def kernels_for(array):
-    """The compiled kernels where ``array`` is large enough for them to pay,
-    else None (the caller then runs its NumPy reference)."""
-    return compiled_kernels() if array.size >= MIN_KERNEL_SIZE else None
+    """The compiled kernels, or None where the NumPy reference is to run:
+    where numba cannot be imported, or where it is not loaded yet and
+    ``array`` is too small to be worth starting it for. Once loaded, the
+    kernels serve every size: they give the reference's results bit for bit,
+    and are faster even on small arrays."""
+    if array.size < MIN_KERNEL_SIZE and not _LOADED:
+        return None
+    return compiled_kernels()
 
 
 def _user_stacklevel():
@@ -312,10 +381,11 @@ class CompiledActivation:
 
     def forward(self, z, bias):
         kernels = kernels_for(z)
-        if kernels is None:
+        forward = None if kernels is None else kernels.bias_activation[self.name]
+        if forward is None:
             self._reference.forward(z, bias)
         else:
-            kernels.bias_activation[self.name](bias, z)
+            forward(bias, z)
 
     def backward(self, a, delta):
         kernels = kernels_for(delta)
