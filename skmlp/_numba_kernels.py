@@ -87,7 +87,9 @@ class _HostScalars(ast.NodeTransformer):
         self.hoisted = []
 
     def visit(self, node):
-        if isinstance(node, ast.expr) and not isinstance(node, (ast.Name, ast.Constant)):
+        if isinstance(node, ast.expr) and not isinstance(
+            node, (ast.Name, ast.Constant)
+        ):
             names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
             if names <= self.scalars | set(_FUNCTIONS):
                 raw = ast.unparse(node)
@@ -232,7 +234,9 @@ def _compile(numba, source, name):
     path = _source_file(source, name)
     # A module registered under its own name: numba's cache imports the
     # module of a cached function by name when loading it.
-    module_name = f"skmlp_kernels.{name}_{hashlib.sha256(source.encode()).hexdigest()[:16]}"
+    module_name = (
+        f"skmlp_kernels.{name}_{hashlib.sha256(source.encode()).hexdigest()[:16]}"
+    )
     module = sys.modules.get(module_name)
     if module is None:
         module = types.ModuleType(module_name)
@@ -412,4 +416,3 @@ def compiled_step(optimizer):
         fused[0](params, grads, learning_rate, scratch)
 
     return step
-
