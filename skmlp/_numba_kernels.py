@@ -42,9 +42,11 @@ after one warning, where numba cannot be imported.
 """
 
 import ast
+import contextlib
 import functools
 import hashlib
 import importlib
+import math
 import os
 import sys
 import types
@@ -360,6 +362,21 @@ def kernels_for(array):
     if array.size < MIN_KERNEL_SIZE and not _LOADED:
         return None
     return compiled_kernels()
+
+
+@contextlib.contextmanager
+def reference_only():
+    """Run the NumPy reference everywhere inside the block, as without numba
+    (benchmarks compare the two in one process)."""
+    global MIN_KERNEL_SIZE
+    saved = MIN_KERNEL_SIZE, dict(_LOADED)
+    MIN_KERNEL_SIZE = math.inf
+    _LOADED.clear()
+    try:
+        yield
+    finally:
+        MIN_KERNEL_SIZE = saved[0]
+        _LOADED.update(saved[1])
 
 
 def _user_stacklevel():

@@ -42,13 +42,6 @@ def kernels_everywhere(monkeypatch):
     monkeypatch.setattr(nk, "MIN_KERNEL_SIZE", 0)
 
 
-@pytest.fixture
-def kernels_off(monkeypatch):
-    """The NumPy reference everywhere (numba not started, never started)."""
-    monkeypatch.setattr(nk, "MIN_KERNEL_SIZE", np.inf)
-    monkeypatch.setattr(nk, "_LOADED", {})
-
-
 def _arrays(draw, shape, dtype, strided):
     """A random array of ``shape``; with ``strided``, a non-contiguous view
     (every other row, every third column) into a larger array."""
@@ -269,14 +262,13 @@ def test_kernel_calls_are_checked():
 
 # ---------------------------------------------------------------- fits
 def _fits_with_and_without_kernels(monkeypatch, make, X, y):
-    results = []
-    for size in (np.inf, 0):
-        monkeypatch.setattr(nk, "MIN_KERNEL_SIZE", size)
-        monkeypatch.setattr(nk, "_LOADED", {} if size == np.inf else nk._LOADED)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            results.append(make().fit(X, y))
-    return results
+    monkeypatch.setattr(nk, "MIN_KERNEL_SIZE", 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with nk.reference_only():
+            without = make().fit(X, y)
+        assert nk.MIN_KERNEL_SIZE == 0  # restored
+        return without, make().fit(X, y)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -382,9 +374,7 @@ def test_without_numba_the_reference_runs_after_one_warning(
     assert numba_warnings[0].filename == __file__  # points at the user's call
     assert nk._LOADED == {"cpu": None}
 
-    monkeypatch.setattr(nk, "MIN_KERNEL_SIZE", np.inf)
-    monkeypatch.setattr(nk, "_LOADED", {})
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), nk.reference_only():
         warnings.simplefilter("ignore")
         reference = MLPClassifierScratch(
             hidden_layer_sizes=(11,), max_iter=2, random_state=0
