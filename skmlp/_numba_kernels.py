@@ -394,10 +394,14 @@ def _user_stacklevel():
 class CompiledActivation:
     """The hidden activation ``reference`` (NumPy ufuncs, the interface of
     :mod:`skmlp._activations`) with its forward and backward steps run by
-    one compiled kernel each on large arrays."""
+    one compiled kernel each where one describes them. Its declarations
+    (``init_gain``, ``derivative_from_output``) are the reference's: the
+    kernels compute the same function."""
 
     def __init__(self, reference):
         self.name = reference.name
+        self.init_gain = reference.init_gain
+        self.derivative_from_output = reference.derivative_from_output
         self._reference = reference
 
     def forward(self, z, bias):

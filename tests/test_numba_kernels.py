@@ -7,6 +7,7 @@ kernels are switched off, small fits must never start numba, and where numba
 cannot be imported the reference runs after one warning.
 """
 
+import inspect
 import platform
 import re
 import sys
@@ -94,6 +95,18 @@ def test_compiled_activation_equals_the_reference_bit_for_bit(name, layout, data
     reference.backward(a_reference.copy(), delta_reference)
     compiled.backward(a_compiled, delta_compiled)
     assert_array_equal(delta_compiled, delta_reference)
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_compiled_activation_keeps_the_reference_interface(name):
+    reference = ACTIVATIONS[name](NumpyBackend())
+    compiled = NumpyBackend().activation(name)
+    for attribute in ("name", "init_gain", "derivative_from_output"):
+        assert getattr(compiled, attribute) == getattr(reference, attribute)
+    for method in ("forward", "backward"):
+        assert inspect.signature(getattr(compiled, method)) == inspect.signature(
+            getattr(reference, method)
+        )
 
 
 @pytest.mark.usefixtures("kernels_everywhere")
