@@ -62,7 +62,8 @@ from ._cupy_kernels import ElementwiseKernels, fused_step
 # that small fits, which would not win that time back, never pay for it.
 MIN_KERNEL_SIZE = 2**15
 
-_FUNCTIONS = ("exp", "sqrt", "tanh")
+_FUNCTIONS = ("exp", "sqrt", "tanh")  # imported from math
+_BUILTINS = ("max", "min")
 
 
 # ---------------------------------------------------------------- source
@@ -93,7 +94,7 @@ class _HostScalars(ast.NodeTransformer):
             node, (ast.Name, ast.Constant)
         ):
             names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
-            if names <= self.scalars | set(_FUNCTIONS):
+            if names <= self.scalars | set(_FUNCTIONS + _BUILTINS):
                 raw = ast.unparse(node)
                 for name in self.scalars:
                     raw = _rename(raw, name, f"_{name}")
@@ -141,7 +142,7 @@ def kernel_source(spec, pattern, dtype):
         for node in ast.walk(body)
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
     }
-    unknown = names - assigned - set(params) - set(_FUNCTIONS)
+    unknown = names - assigned - set(params) - set(_FUNCTIONS + _BUILTINS)
     if unknown:
         raise ValueError(f"Unknown names {sorted(unknown)} in kernel {spec.name}.")
     host = _HostScalars(scalars)

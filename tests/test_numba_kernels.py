@@ -33,6 +33,7 @@ OPTIMIZERS = {
     "nesterov": lambda: SGD(momentum=0.9, nesterov=True),
     "momentum": lambda: SGD(momentum=0.7, nesterov=False),
     "adam": lambda: Adam(beta_1=0.8, beta_2=0.99, epsilon=1e-7),
+    "amsgrad": lambda: Adam(beta_1=0.8, beta_2=0.99, epsilon=1e-7, amsgrad=True),
     "rmsprop": lambda: RMSprop(rho=0.7, epsilon=1e-6),
 }
 
@@ -167,7 +168,7 @@ class _NumpyEvaluated:
 
     def __call__(self, *args):
         values = dict(zip(self.inputs + self.outputs, args))
-        functions = {"exp": np.exp, "tanh": np.tanh, "sqrt": np.sqrt}
+        functions = {"exp": np.exp, "tanh": np.tanh, "sqrt": np.sqrt, "max": np.maximum}
         exec(self.operation, functions, values)  # noqa: S102
         for name, array in zip(self.outputs, args[len(self.inputs) :]):
             array[...] = values[name]
