@@ -1,7 +1,6 @@
 """The estimator shared by the classifier and the regressor: parameters,
 validation, ``fit`` / ``partial_fit`` and the fitted state."""
 
-import warnings
 from abc import ABCMeta, abstractmethod
 from itertools import pairwise
 from numbers import Integral, Real
@@ -35,6 +34,7 @@ from ._network import PREDICT_CHUNK_ROWS, Network, layer_views
 from ._optimizers import OPTIMIZERS
 from ._schedules import SCHEDULES, LearningRateSchedule
 from ._training import EpochSettings, Trainer
+from ._warnings import at_user_call, warn
 
 
 class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
@@ -176,7 +176,10 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
                 n_samples, layer_units, self._batch_size(n_samples), X.dtype, lbfgs
             )
 
-        with explain_out_of_memory(backend, out_of_memory):
+        # Overflow to inf or NaN is detected and reported as a whole (a NaN
+        # loss counts as no improvement; non-finite weights raise below), not
+        # as NumPy's RuntimeWarnings from deep inside.
+        with explain_out_of_memory(backend, out_of_memory), _quiet_float_errors():
             network = Network(
                 layer_units, self.activation, self._output_layer(), backend, X.dtype
             )
@@ -193,18 +196,39 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
             # Every call, as a continued fit may train with a changed ``loss``.
             self.out_activation_ = network.output.name
 
+            out_of_iterations = False
             if lbfgs:
                 self._fit_lbfgs(network, X, Y, sample_weight)
             else:
-                self._fit_stochastic(network, X, y, Y, sample_weight, incremental)
+                out_of_iterations = self._fit_stochastic(
+                    network, X, y, Y, sample_weight, incremental
+                )
 
         self._keep_layers(backend.to_host(network.params), network.shapes)
         if not all(np.isfinite(p).all() for p in self.coefs_ + self.intercepts_):
-            raise ValueError(
-                "Solver produced non-finite parameter weights. The input data may"
-                " contain large values and need to be preprocessed."
+            raise ValueError(self._diverged_message())
+        if out_of_iterations:
+            warn(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
+                "reached and the optimization hasn't converged yet.",
+                ConvergenceWarning,
             )
         return self
+
+    def _diverged_message(self):
+        """scikit-learn's words for diverged weights (its tests match them),
+        then what to change."""
+        message = (
+            "Solver produced non-finite parameter weights. The input data may"
+            " contain large values and need to be preprocessed."
+            " Scale the inputs (e.g. StandardScaler in a Pipeline)"
+        )
+        if self.solver == "lbfgs":
+            return message + "."
+        return (
+            message + " or lower learning_rate_init (it is "
+            f"{self.learning_rate_init:g})."
+        )
 
     def _fit_lbfgs(self, network, X, Y, sample_weight):
         """Full-batch L-BFGS from the network's current weights."""
@@ -224,12 +248,15 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
         if run.interrupted:
             self.n_iter_ = len(run.loss_curve)
             self.loss_ = run.loss_curve[-1] if run.loss_curve else np.nan
-            warnings.warn(
+            warn(
                 f"Training interrupted by user after {self.n_iter_} finished "
                 "iterations; keeping the weights of the last finished iteration."
             )
         else:
-            self.n_iter_ = _check_optimize_result("lbfgs", run.result, self.max_iter)
+            with at_user_call():
+                self.n_iter_ = _check_optimize_result(
+                    "lbfgs", run.result, self.max_iter
+                )
             self.loss_ = float(run.result.fun)
         self.best_loss_ = self.loss_
         self.t_ = 0 if self._trainer is None else self._trainer.samples_seen
@@ -238,7 +265,8 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
 
     def _fit_stochastic(self, network, X, y, Y, sample_weight, incremental):
         """Mini-batch epochs with the solver's optimizer, whose state is kept
-        across warm_start / partial_fit."""
+        across warm_start / partial_fit. Returns whether ``fit`` ran out of
+        iterations before the stop rule ended it."""
         backend = network.backend
         if self._trainer is None:
             self._trainer = Trainer(self._new_optimizer())
@@ -252,7 +280,7 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
         n_samples = X.shape[0] if rows is None else len(rows)
         batch_size = self._batch_size(n_samples)
         if self.batch_size != "auto" and self.batch_size > n_samples:
-            warnings.warn(
+            warn(
                 f"Got batch_size={self.batch_size} larger than the {n_samples} "
                 "training samples; using all of them in each batch."
             )
@@ -291,12 +319,7 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
             # the estimator pickles and continues on any backend.
             self._trainer.optimizer.to_host(backend)
         self._set_history()
-        if not incremental and not stopped:
-            warnings.warn(
-                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
-                "reached and the optimization hasn't converged yet.",
-                ConvergenceWarning,
-            )
+        return not incremental and not stopped
 
     def _batch_size(self, n_samples):
         """Rows per mini-batch when training on ``n_samples`` rows."""
@@ -398,16 +421,17 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
         if backend.name == "numpy" and params is not None and params.dtype == dtype:
             # No copy of the weights: a one-row predict would spend most of
             # its time copying them.
-            return Network(
-                units, self.activation, self.out_activation_, backend, dtype, params
-            ).predict(_backend_input(backend, X, dtype))
+            with _quiet_float_errors():
+                return Network(
+                    units, self.activation, self.out_activation_, backend, dtype, params
+                ).predict(_backend_input(backend, X, dtype))
 
         def out_of_memory():
             return predict_out_of_memory_message(
                 X.shape[0], units, dtype, PREDICT_CHUNK_ROWS
             )
 
-        with explain_out_of_memory(backend, out_of_memory):
+        with explain_out_of_memory(backend, out_of_memory), _quiet_float_errors():
             network = Network(
                 units, self.activation, self.out_activation_, backend, dtype
             )
@@ -421,7 +445,7 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
         try:
             return get_backend(self.backend)
         except BackendUnavailableError as exc:
-            warnings.warn(
+            warn(
                 f"{exc} Predicting with NumPy instead; "
                 "set_params(backend='numpy') to move the model to the CPU.",
                 UserWarning,
@@ -493,6 +517,13 @@ def _layers_fit_together(coefs, intercepts, n_features):
         c.shape == shape and b.shape == shape[1:]
         for c, b, shape in zip(coefs, intercepts, pairwise(units))
     )
+
+
+def _quiet_float_errors():
+    """No NumPy RuntimeWarning for overflow, division by zero or invalid
+    values: predictions carry inf/NaN as values, and fit reports divergence
+    once, in its own words. (CuPy never warns about these.)"""
+    return np.errstate(over="ignore", divide="ignore", invalid="ignore")
 
 
 def _can_stratify(Y, n_validation):

@@ -6,12 +6,12 @@ history. Keeping it is what lets ``warm_start`` and ``partial_fit`` continue
 where they left off instead of silently resetting the optimizer.
 """
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from ._network import is_sparse
+from ._warnings import warn
 
 
 @dataclass
@@ -148,7 +148,7 @@ class Trainer:
                     stopped = self._on_plateau(schedule, settings, validation_score)
         except KeyboardInterrupt:
             network.params[...] = kept_params
-            warnings.warn(
+            warn(
                 f"Training interrupted by user after {n_epochs} finished epochs; "
                 "keeping the weights of the last finished epoch"
                 + (" with the best validation score." if validation_score else ".")
