@@ -13,6 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.fixes import parse_version
 from sklearn.utils.optimize import _check_optimize_result
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -34,6 +35,7 @@ from ._network import PREDICT_CHUNK_ROWS, Network, layer_views
 from ._optimizers import OPTIMIZERS
 from ._schedules import SCHEDULES, LearningRateSchedule
 from ._training import EpochSettings, Trainer
+from ._version import __version__
 from ._warnings import at_user_call, warn
 
 
@@ -472,28 +474,49 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
         return None
 
     def __getstate__(self):
-        # The flat array is saved through coefs_ and intercepts_ alone. (A
-        # copy: the state returned may be the instance's own __dict__.)
+        """The fitted state as builtins and NumPy arrays only (the trainer and
+        its optimizer as dicts of numbers and arrays; scikit-learn's
+        LabelBinarizer and NumPy's RandomState as they are), so that skops
+        needs to trust no class but the estimator's. The flat weight array is
+        saved through ``coefs_`` and ``intercepts_`` alone."""
+        # A copy: the state returned may be the instance's own __dict__.
         state = dict(super().__getstate__())
         state.pop("_flat_layers", None)
+        if isinstance(state.get("_trainer"), Trainer):
+            state["_trainer"] = state["_trainer"].get_state()
+        state["_skmlp_version"] = __version__
         return state
 
     def __setstate__(self, state):
-        super().__setstate__(state)
-        # Pickling stores each layer's array on its own: gather them again
-        # into one flat array, as fit leaves them, so predict need not copy.
-        # Layers replaced by hand that do not fit together that way (shapes,
-        # dtypes) are kept as they are, for predict to copy or refuse.
+        """Rebuild what :meth:`__getstate__` made plain, checking that it
+        forms this network: a damaged file, or one whose layers and optimizer
+        state do not fit together, raises a ValueError instead of loading a
+        different model. Parameters an older version did not have take their
+        defaults, which train as that version did."""
+        state = dict(state)
+        _check_saved_version(state.pop("_skmlp_version", None))
+        trainer = state.pop("_trainer", None)
+        defaults = {
+            name: value
+            for name, value in type(self)().get_params(deep=False).items()
+            if name not in state
+        }
+        super().__setstate__({**defaults, **state})
         if "coefs_" not in state:
             return
+        _check_saved_layers(
+            self.coefs_, self.intercepts_, getattr(self, "n_features_in_", None)
+        )
+        if isinstance(trainer, dict):
+            n_params = sum(a.size for a in [*self.coefs_, *self.intercepts_])
+            trainer = Trainer.from_state(trainer, n_params)
+        self._trainer = trainer
+        # Saving stores each layer's array on its own: gather them again into
+        # one flat array, as fit leaves them, so predict need not copy.
+        # Layers of different dtypes (assigned by hand) are kept as they
+        # are, for predict to convert.
         layers = [*self.coefs_, *self.intercepts_]
-        if (
-            all(isinstance(a, np.ndarray) for a in layers)
-            and len({a.dtype for a in layers}) == 1
-            and _layers_fit_together(
-                self.coefs_, self.intercepts_, getattr(self, "n_features_in_", None)
-            )
-        ):
+        if len({a.dtype for a in layers}) == 1:
             flat = np.concatenate([a.ravel() for a in layers])
             self._keep_layers(flat, [c.shape for c in self.coefs_])
         else:
@@ -504,6 +527,37 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
         tags.input_tags.sparse = _takes_sparse(self.backend)
         tags.target_tags.multi_output = True
         return tags
+
+
+def _check_saved_version(saved):
+    """A model saved by a newer skmlp may hold state this one would ignore."""
+    if saved is not None and parse_version(saved) > parse_version(__version__):
+        raise ValueError(
+            f"The model was saved by skmlp {saved}, newer than this skmlp "
+            f"{__version__}: upgrade skmlp to load it."
+        )
+
+
+def _check_saved_layers(coefs, intercepts, n_features):
+    """Raise a ValueError unless the loaded ``coefs_`` and ``intercepts_`` are
+    finite float arrays forming a network of ``n_features`` inputs."""
+    layers = [*coefs, *intercepts]
+    if not all(
+        isinstance(a, np.ndarray) and a.dtype.kind == "f" and np.isfinite(a).all()
+        for a in layers
+    ):
+        raise ValueError(
+            "The saved coefs_ and intercepts_ are not all finite float arrays: "
+            "the file is damaged."
+        )
+    if not _layers_fit_together(coefs, intercepts, n_features):
+        shapes = [a.shape for a in coefs], [a.shape for a in intercepts]
+        raise ValueError(
+            f"The saved coefs_ and intercepts_ (shapes {shapes[0]} and "
+            f"{shapes[1]}) do not form a network of {n_features} inputs: the "
+            "file is damaged, or its layers were replaced by ones of another "
+            "layout."
+        )
 
 
 def _layers_fit_together(coefs, intercepts, n_features):

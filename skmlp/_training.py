@@ -6,15 +6,17 @@ history. Keeping it is what lets ``warm_start`` and ``partial_fit`` continue
 where they left off instead of silently resetting the optimizer.
 """
 
-from dataclasses import dataclass
+import dataclasses
 
 import numpy as np
 
 from ._network import is_sparse
+from ._optimizers import optimizer_from_state
+from ._schedules import LearningRateSchedule
 from ._warnings import warn
 
 
-@dataclass
+@dataclasses.dataclass
 class EpochSettings:
     """How to run one call's epochs (read from the estimator's parameters)."""
 
@@ -61,6 +63,43 @@ class Trainer:
         self.validation_scores = []
         self.best_validation_score = -np.inf
         self.no_improvement_count = 0
+
+    def get_state(self):
+        """Everything the trainer holds as plain values (numbers, lists,
+        dicts, NumPy arrays): what a saved model keeps of it
+        (:meth:`from_state` rebuilds it)."""
+        state = dict(vars(self))
+        state["optimizer"] = self.optimizer.get_state()
+        if self.schedule is not None:
+            state["schedule"] = dataclasses.asdict(self.schedule)
+        return state
+
+    @classmethod
+    def from_state(cls, state, n_params):
+        """The trainer :meth:`get_state` described, for a network of
+        ``n_params`` parameters. What the saved state lacks (saved by an older
+        version) keeps the value of a new trainer; what this version does not
+        know raises a ValueError."""
+        state = dict(state)
+        trainer = cls(optimizer_from_state(state.pop("optimizer"), n_params))
+        unknown = set(state) - set(vars(trainer))
+        if unknown:
+            raise ValueError(
+                f"The saved trainer has state {sorted(unknown)} that this version "
+                "of skmlp does not know: load the model with the version that "
+                "saved it."
+            )
+        if state.get("schedule") is not None:
+            try:
+                state["schedule"] = LearningRateSchedule(**state["schedule"])
+            except TypeError as exc:
+                raise ValueError(
+                    f"The saved learning-rate schedule does not match this "
+                    f"version of skmlp ({exc}): load the model with the version "
+                    "that saved it."
+                ) from exc
+        vars(trainer).update(state)
+        return trainer
 
     def run(
         self,
