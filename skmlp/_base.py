@@ -167,6 +167,11 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=X.dtype, ensure_non_negative=True
             )
+            # scikit-learn's words; its check says so itself only from 1.7.
+            if not sample_weight.any():
+                raise ValueError(
+                    "Sample weights must contain at least one non-zero number."
+                )
         Y = self._encode_targets(y, incremental).astype(X.dtype, copy=False)
         backend = get_backend(self.backend)
         layer_units = [X.shape[1], *hidden_sizes, Y.shape[1]]

@@ -4,15 +4,18 @@ unsaved one, and a damaged or mismatched file is refused, never loaded as a
 different model."""
 
 import io
+import json
 import pickle
 import warnings
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
 from _parity_helpers import digits
 from numpy.testing import assert_array_equal
 from sklearn.datasets import load_iris
+from sklearn.exceptions import InconsistentVersionWarning
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from test_backend import (  # noqa: F401 (simulated_device is a fixture)
@@ -21,6 +24,7 @@ from test_backend import (  # noqa: F401 (simulated_device is a fixture)
     simulated_device,
 )
 
+import skmlp
 from skmlp import MLPClassifierScratch, MLPRegressorScratch
 
 sio = pytest.importorskip("skops.io")
@@ -197,3 +201,49 @@ def test_state_an_older_version_lacks_takes_its_defaults():
     assert loaded.rho == 0.9 and loaded._trainer.no_improvement_count == 0
     assert loaded._trainer.optimizer.t == 0
     assert_array_equal(loaded.predict_proba(X), expected.predict_proba(X))
+
+
+# ------------------------------------------------- models of earlier releases
+DATA = Path(__file__).parent / "data"
+RELEASES = sorted(
+    path.name.split("-")[1] for path in DATA.glob("skmlp-*-expected.json")
+)
+
+
+def test_this_release_has_saved_models():
+    # Run tests/data/make_release_models.py when the version changes.
+    assert skmlp.__version__ in RELEASES
+
+
+@pytest.mark.parametrize("file_format", ["skops", "pkl"])
+@pytest.mark.parametrize("version", RELEASES)
+def test_models_of_earlier_releases_load(version, file_format):
+    expected = json.loads((DATA / f"skmlp-{version}-expected.json").read_text())
+    X = np.array(expected["X"])
+    saved_numpy, numpy = (int(v.split(".")[0]) for v in (expected["numpy"], np.__version__))
+    if file_format == "pkl" and saved_numpy > numpy:
+        # skops files load; pickles of NumPy arrays do not go back (to
+        # numpy._core from numpy.core).
+        pytest.skip(f"a pickle of NumPy {expected['numpy']} does not load in {np.__version__}")
+    for kind, Estimator in (
+        ("classifier", MLPClassifierScratch),
+        ("regressor", MLPRegressorScratch),
+    ):
+        path = DATA / f"skmlp-{version}-{kind}.{file_format}"
+        with warnings.catch_warnings():
+            # scikit-learn's LabelBinarizer inside, pickled by another
+            # scikit-learn version, says so.
+            warnings.simplefilter("ignore", InconsistentVersionWarning)
+            if file_format == "skops":
+                model = sio.load(path, trusted=[OURS[Estimator]])
+            else:
+                with open(path, "rb") as f:
+                    model = pickle.load(f)
+        if kind == "classifier":
+            output, rows, y = model.predict_proba(X), X, model.predict(X)
+        else:
+            output, rows, y = model.predict(X[:, :3]), X[:, :3], X[:, 3]
+        np.testing.assert_allclose(output, expected[kind], rtol=1e-10, atol=1e-12)
+        # ... and it goes on training.
+        model.partial_fit(rows, y)
+        assert np.isfinite(model.loss_)
