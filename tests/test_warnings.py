@@ -65,7 +65,8 @@ def test_our_warnings_point_at_the_users_call(monkeypatch):
 
 def test_a_backend_fallback_warning_points_at_the_users_call(monkeypatch):
     X, y = digits(100)
-    clf = MLPClassifierScratch(max_iter=3, **SMALL).fit(X, y)
+    clf = MLPClassifierScratch(max_iter=3, **SMALL)
+    caught_warnings(lambda: clf.fit(X, y))
     monkeypatch.setitem(sys.modules, "cupy", None)
     _backend._probe_cupy.cache_clear()
     _backend._cached_cupy_backend.cache_clear()
