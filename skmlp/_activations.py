@@ -1,16 +1,30 @@
-"""Hidden-layer activations.
+"""Hidden-layer activation functions (wrapped into layers by
+:class:`skmlp._layers.Activation`).
 
 Each activation adds the layer's bias to ``z = a_in @ W`` and activates it in
-place (one step, so a GPU backend can fuse both into one kernel); it is
-differentiated from its *output* ``a`` (so ``z`` need not be kept). The
-backward step multiplies the incoming ``delta`` by ``f'(z)`` and may overwrite
-``a``: backprop has already used ``a`` for the weight gradient by then, and
-reusing its memory avoids any temporary array.
+place: ``forward(z, bias)`` (one step, so a GPU backend can fuse both into one
+kernel). ``backward(kept, delta)`` multiplies the incoming ``delta`` by
+``f'(z)``, where ``kept`` is what the activation declared it needs:
+
+- ``derivative_from_output = True``: ``kept`` is the activation's output
+  ``a`` (so ``z`` need not be kept). ReLU, tanh and the logistic take their
+  derivative from it and may overwrite it: backprop has already used ``a``
+  for the weight gradient by then, and reusing its memory avoids any
+  temporary array.
+- ``derivative_from_output = False``: ``kept`` is the pre-activation
+  ``z + bias``, which the layer then keeps in a buffer of its own (for
+  activations such as GELU whose derivative the output does not determine).
+
+``init_gain`` is the ``k`` of the Glorot-uniform bound
+``sqrt(k / (fan_in + fan_out))`` that scikit-learn uses for a network with
+these hidden units: 2 for the logistic, 6 for the others.
 """
 
 
 class Identity:
     name = "identity"
+    init_gain = 6.0
+    derivative_from_output = True
 
     def __init__(self, backend):
         pass
@@ -24,6 +38,8 @@ class Identity:
 
 class Logistic:
     name = "logistic"
+    init_gain = 2.0
+    derivative_from_output = True
 
     def __init__(self, backend):
         self._expit = backend.expit
@@ -42,6 +58,8 @@ class Logistic:
 
 class Tanh:
     name = "tanh"
+    init_gain = 6.0
+    derivative_from_output = True
 
     def __init__(self, backend):
         self._xp = backend.xp
@@ -60,6 +78,8 @@ class Tanh:
 
 class Relu:
     name = "relu"
+    init_gain = 6.0
+    derivative_from_output = True
 
     def __init__(self, backend):
         self._xp = backend.xp

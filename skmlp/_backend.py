@@ -4,7 +4,9 @@ The network, losses, activations, optimizers and the training loop only ever
 talk to a backend: its ``xp`` array module (NumPy's API), its ``expit``, its
 host <-> device transfers, and the pieces it builds for them -- the hidden
 activation, the output layer, the optimizer step and the shuffle -- which a
-GPU backend replaces by fused CUDA kernels. :class:`NumpyBackend` is the
+GPU backend replaces by fused CUDA kernels. What differs between backends
+beyond that is declared, not looked up by name: ``supports_sparse``,
+``shares_host_memory`` and ``input(X, dtype)``. :class:`NumpyBackend` is the
 reference; :class:`CupyBackend` runs the same core on an NVIDIA GPU.
 
 CuPy is imported only when a CuPy backend is asked for ('cupy') or probed
@@ -17,6 +19,7 @@ import importlib
 from itertools import pairwise
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.special import expit as _numpy_expit
 
 from ._activations import ACTIVATIONS
@@ -29,11 +32,35 @@ class BackendUnavailableError(ValueError):
     """The asked-for backend cannot run on this machine."""
 
 
-class NumpyBackend:
+class _Backend:
+    """What the backends share. Their differences are attributes:
+
+    - ``supports_sparse``: whether the network takes a sparse ``X``;
+    - ``shares_host_memory``: whether the backend's arrays are NumPy arrays,
+      so a fitted model's host weights can be wrapped without a copy.
+    """
+
+    def input(self, X, dtype=None):
+        """``X`` as the network takes it: a dense array moved to the backend,
+        or a sparse matrix as CSR (its row batches are cheap to gather), never
+        densified as a whole."""
+        if not sp.issparse(X):
+            return self.to_device(X, dtype)
+        if not self.supports_sparse:
+            raise ValueError(
+                f"Sparse X is supported with backend='numpy' only, not "
+                f"{self.name!r}. Use backend='numpy', or pass X.toarray()."
+            )
+        return X.tocsr().astype(dtype or X.dtype, copy=False)
+
+
+class NumpyBackend(_Backend):
     """Everything on the host, in NumPy arrays."""
 
     name = "numpy"
     xp = np
+    supports_sparse = True
+    shares_host_memory = True
     # Exceptions meaning "the device is out of memory"; host memory errors are
     # Python's own MemoryError and need no translation.
     out_of_memory_errors = ()
@@ -73,11 +100,13 @@ class NumpyBackend:
         return random_state.shuffle
 
 
-class CupyBackend:
+class CupyBackend(_Backend):
     """The same core on an NVIDIA GPU: CuPy arrays, cuBLAS GEMMs, and fused
     CUDA kernels (:mod:`skmlp._cupy_kernels`) for the elementwise work."""
 
     name = "cupy"
+    supports_sparse = False
+    shares_host_memory = False
 
     def __init__(self, cupy):
         from . import _cupy_kernels
@@ -146,6 +175,14 @@ def get_backend(name):
         except BackendUnavailableError:
             return NumpyBackend()
     raise ValueError(f"Unknown backend {name!r}; choose one of {BACKENDS}.")
+
+
+def supports_sparse(name):
+    """Whether the backend parameter value ``name`` trains on sparse X,
+    decided without making a CuPy backend ('auto': where it resolves)."""
+    if name == "auto":
+        return get_backend("auto").supports_sparse
+    return {"numpy": NumpyBackend, "cupy": CupyBackend}[name].supports_sparse
 
 
 def _cupy_backend():

@@ -1,5 +1,8 @@
-"""The estimator shared by the classifier and the regressor: parameters,
-validation, ``fit`` / ``partial_fit`` and the fitted state."""
+"""The estimator shared by the classifier and the regressor: the
+scikit-learn contract -- parameters, validation, ``fit`` / ``partial_fit`` and
+the fitted state. Training itself is the solver drivers' (:mod:`._solvers`):
+``fit`` builds the network and the solver's objects from the parameters, runs
+the driver and reads its :class:`~._solvers.FitResult`."""
 
 from abc import ABCMeta, abstractmethod
 from itertools import pairwise
@@ -7,20 +10,19 @@ from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.fixes import parse_version
-from sklearn.utils.optimize import _check_optimize_result
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
     validate_data,
 )
 
+from ._activations import ACTIVATIONS
 from ._backend import (
     BACKENDS,
     BackendUnavailableError,
@@ -29,14 +31,16 @@ from ._backend import (
     host_input,
     out_of_memory_message,
     predict_out_of_memory_message,
+    supports_sparse,
 )
-from ._lbfgs import minimize_lbfgs
 from ._network import PREDICT_CHUNK_ROWS, Network, layer_views
 from ._optimizers import OPTIMIZERS
+from ._penalties import Penalty
 from ._schedules import SCHEDULES, LearningRateSchedule
+from ._solvers import SOLVERS, fit_lbfgs, fit_stochastic
 from ._training import EpochSettings, Trainer
 from ._version import __version__
-from ._warnings import at_user_call, warn
+from ._warnings import warn
 
 
 class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
@@ -49,8 +53,8 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
 
     _parameter_constraints: ClassVar[dict] = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
-        "solver": [StrOptions({"lbfgs", *OPTIMIZERS})],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "solver": [StrOptions(set(SOLVERS))],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate": [StrOptions(set(SCHEDULES))],
@@ -188,7 +192,12 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
         # as NumPy's RuntimeWarnings from deep inside.
         with explain_out_of_memory(backend, out_of_memory), _quiet_float_errors():
             network = Network(
-                layer_units, self.activation, self._output_layer(), backend, X.dtype
+                layer_units,
+                self.activation,
+                self._output_layer(),
+                backend,
+                X.dtype,
+                penalty=Penalty(alpha=self.alpha),
             )
             if first_pass or not incremental:
                 # A fresh stream per fit; partial_fit keeps drawing from the last.
@@ -203,18 +212,18 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
             # Every call, as a continued fit may train with a changed ``loss``.
             self.out_activation_ = network.output.name
 
-            out_of_iterations = False
             if lbfgs:
-                self._fit_lbfgs(network, X, Y, sample_weight)
+                result = self._fit_lbfgs(network, X, Y, sample_weight)
             else:
-                out_of_iterations = self._fit_stochastic(
+                result = self._fit_stochastic(
                     network, X, y, Y, sample_weight, incremental
                 )
+        self._set_result(result)
 
         self._keep_layers(backend.to_host(network.params), network.shapes)
         if not all(np.isfinite(p).all() for p in self.coefs_ + self.intercepts_):
             raise ValueError(self._diverged_message())
-        if out_of_iterations:
+        if not (lbfgs or incremental or result.stopped):
             warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
                 "reached and the optimization hasn't converged yet.",
@@ -240,40 +249,21 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
     def _fit_lbfgs(self, network, X, Y, sample_weight):
         """Full-batch L-BFGS from the network's current weights."""
         backend = network.backend
-        run = minimize_lbfgs(
+        return fit_lbfgs(
             network,
-            _backend_input(backend, X),
+            backend.input(X),
             backend.to_device(Y),
-            self.alpha,
             None if sample_weight is None else backend.to_device(sample_weight),
             max_iter=self.max_iter,
             max_fun=self.max_fun,
             tol=self.tol,
             verbose=bool(self.verbose),
+            samples_seen=0 if self._trainer is None else self._trainer.samples_seen,
         )
-        self.loss_curve_ = run.loss_curve
-        if run.interrupted:
-            self.n_iter_ = len(run.loss_curve)
-            self.loss_ = run.loss_curve[-1] if run.loss_curve else np.nan
-            warn(
-                f"Training interrupted by user after {self.n_iter_} finished "
-                "iterations; keeping the weights of the last finished iteration."
-            )
-        else:
-            with at_user_call():
-                self.n_iter_ = _check_optimize_result(
-                    "lbfgs", run.result, self.max_iter
-                )
-            self.loss_ = float(run.result.fun)
-        self.best_loss_ = self.loss_
-        self.t_ = 0 if self._trainer is None else self._trainer.samples_seen
-        self.validation_scores_ = None
-        self.best_validation_score_ = None
 
     def _fit_stochastic(self, network, X, y, Y, sample_weight, incremental):
         """Mini-batch epochs with the solver's optimizer, whose state is kept
-        across warm_start / partial_fit. Returns whether ``fit`` ran out of
-        iterations before the stop rule ended it."""
+        across warm_start / partial_fit."""
         backend = network.backend
         if self._trainer is None:
             self._trainer = Trainer(self._new_optimizer())
@@ -295,7 +285,6 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
             batch_size=batch_size,
             max_epochs=1 if incremental else self.max_iter,
             shuffle=self.shuffle,
-            alpha=self.alpha,
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
             verbose=bool(self.verbose),
@@ -308,25 +297,18 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
             self.gamma,
         )
         # Uploaded once; every epoch shuffles and gathers on the device.
-        X_device, Y_device = _backend_input(backend, X), backend.to_device(Y)
-        try:
-            self.n_iter_, stopped = self._trainer.run(
-                network,
-                X_device,
-                Y_device,
-                settings,
-                schedule,
-                self._random_state,
-                rows=rows,
-                validation_score=validation_score,
-                sample_weight=sample_weight,
-            )
-        finally:
-            # Even an interrupted fit leaves only NumPy state behind, so
-            # the estimator pickles and continues on any backend.
-            self._trainer.optimizer.to_host(backend)
-        self._set_history()
-        return not incremental and not stopped
+        return fit_stochastic(
+            self._trainer,
+            network,
+            backend.input(X),
+            backend.to_device(Y),
+            settings=settings,
+            schedule=schedule,
+            random_state=self._random_state,
+            rows=rows,
+            validation_score=validation_score,
+            sample_weight=sample_weight,
+        )
 
     def _batch_size(self, n_samples):
         """Rows per mini-batch when training on ``n_samples`` rows."""
@@ -368,7 +350,7 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
                     )
         score = self._validation_scorer(y[val_rows], val_weight)
         backend = get_backend(self.backend)
-        X_val = _backend_input(backend, X[val_rows])
+        X_val = backend.input(X[val_rows])
 
         def validation_score(network):
             return score(backend.to_host(network.predict(X_val)))
@@ -394,20 +376,15 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
             fresh.continue_from(self._trainer.optimizer)
         self._trainer.optimizer = fresh
 
-    def _set_history(self):
-        trainer = self._trainer
-        self.t_ = trainer.samples_seen
-        self.loss_curve_ = trainer.loss_curve
-        # NaN only when the very first epoch was interrupted.
-        self.loss_ = trainer.loss_curve[-1] if trainer.loss_curve else np.nan
-        if self.early_stopping:
-            self.best_loss_ = None
-            self.validation_scores_ = trainer.validation_scores
-            self.best_validation_score_ = trainer.best_validation_score
-        else:
-            self.best_loss_ = trainer.best_loss
-            self.validation_scores_ = None
-            self.best_validation_score_ = None
+    def _set_result(self, result):
+        """The fitted attributes that say how training went."""
+        self.n_iter_ = result.n_iter
+        self.t_ = result.t
+        self.loss_curve_ = result.loss_curve
+        self.loss_ = result.loss
+        self.best_loss_ = result.best_loss
+        self.validation_scores_ = result.validation_scores
+        self.best_validation_score_ = result.best_validation_score
 
     # -------------------------------------------------------------- predict
     def _forward(self, X):
@@ -425,13 +402,13 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
         dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
         units = [self.n_features_in_, *(c.shape[1] for c in self.coefs_)]
         params = self._kept_flat_params()
-        if backend.name == "numpy" and params is not None and params.dtype == dtype:
+        if backend.shares_host_memory and params is not None and params.dtype == dtype:
             # No copy of the weights: a one-row predict would spend most of
             # its time copying them.
             with _quiet_float_errors():
                 return Network(
                     units, self.activation, self.out_activation_, backend, dtype, params
-                ).predict(_backend_input(backend, X, dtype))
+                ).predict(backend.input(X, dtype))
 
         def out_of_memory():
             return predict_out_of_memory_message(
@@ -443,7 +420,7 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
                 units, self.activation, self.out_activation_, backend, dtype
             )
             network.set_layers(self.coefs_, self.intercepts_)
-            output = network.predict(_backend_input(backend, X, dtype))
+            output = network.predict(backend.input(X, dtype))
             return backend.to_host(output)
 
     def _prediction_backend(self):
@@ -529,7 +506,7 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = _takes_sparse(self.backend)
+        tags.input_tags.sparse = supports_sparse(self.backend)
         tags.target_tags.multi_output = True
         return tags
 
@@ -593,26 +570,3 @@ def _can_stratify(Y, n_validation):
     _, counts = np.unique(Y, axis=0, return_counts=True)
     n_train = len(Y) - n_validation
     return counts.min() >= 2 and len(counts) <= min(n_validation, n_train)
-
-
-def _takes_sparse(backend):
-    """Whether the ``backend`` parameter value trains on sparse X: only
-    NumPy does (:func:`_backend_input`), so 'auto' does where it resolves to
-    NumPy."""
-    if backend == "auto":
-        return get_backend("auto").name == "numpy"
-    return backend != "cupy"
-
-
-def _backend_input(backend, X, dtype=None):
-    """``X`` as the network takes it: a dense array moved to the backend, or a
-    sparse matrix as CSR (its row batches are cheap to gather), never
-    densified as a whole."""
-    if not sp.issparse(X):
-        return backend.to_device(X, dtype)
-    if backend.name != "numpy":
-        raise ValueError(
-            f"Sparse X is supported with backend='numpy' only, not "
-            f"{backend.name!r}. Use backend='numpy', or pass X.toarray()."
-        )
-    return X.tocsr().astype(dtype or X.dtype, copy=False)

@@ -22,6 +22,7 @@ by the GPU tests.
 import math
 from typing import NamedTuple
 
+from ._activations import ACTIVATIONS
 from ._losses import IdentitySquaredError, SigmoidLogLoss, SoftmaxLogLoss
 from ._optimizers import SGD, Adam, RMSprop
 
@@ -142,10 +143,15 @@ class FusedActivation:
     """A hidden activation as two kernels, with the interface of
     :mod:`skmlp._activations`: ``forward(z, bias)`` adds the bias and
     activates in one pass, ``backward(a, delta)`` multiplies the derivative
-    into ``delta`` in one pass (``a`` is left unchanged)."""
+    into ``delta`` in one pass (``a`` is left unchanged). Its declarations
+    (``init_gain``, ``derivative_from_output``) are the reference
+    activation's: the kernels compute the same function."""
 
     def __init__(self, name, kernels):
+        reference = ACTIVATIONS[name]
         self.name = name
+        self.init_gain = reference.init_gain
+        self.derivative_from_output = reference.derivative_from_output
         self._forward = kernels.bias_activation[name]
         self._derivative = kernels.derivative.get(name)
 

@@ -31,13 +31,13 @@ class LbfgsRun:
 
 
 def minimize_lbfgs(
-    network, X, Y, alpha, sample_weight, *, max_iter, max_fun, tol, verbose=False
+    network, X, Y, sample_weight, *, max_iter, max_fun, tol, verbose=False
 ):
     """Minimise the full-batch loss of ``network`` on ``(X, Y)`` with L-BFGS-B,
     starting from (and leaving the solution in) ``network.params``.
 
     The objective is :meth:`Network.loss_gradient`'s: the (weighted) mean loss
-    plus the L2 term. ``max_iter``, ``max_fun`` and ``tol`` are SciPy's
+    plus the network's penalty. ``max_iter``, ``max_fun`` and ``tol`` are SciPy's
     ``maxiter``, ``maxfun`` and ``gtol``, as in scikit-learn. A
     ``KeyboardInterrupt`` stops the run and keeps the weights of the last
     finished iteration (``run.interrupted`` tells).
@@ -55,7 +55,7 @@ def minimize_lbfgs(
 
     def loss_and_gradient(x):
         network.params[...] = backend.to_device(x)
-        loss = network.loss_gradient(X, Y, alpha, sample_weight)
+        loss = network.loss_gradient(X, Y, sample_weight)
         # SciPy copies the gradient to float64 before the next evaluation
         # overwrites grads, so the buffer itself can be returned.
         return float(loss), backend.to_host(network.grads)

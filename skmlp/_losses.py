@@ -1,8 +1,14 @@
 """Output layers: the output activation paired with its loss.
 
-Each pair is a canonical link, so the gradient of the loss with respect to the
-output pre-activation is simply ``(prediction - target)`` times a constant
-(:meth:`gradient_scale`). Losses are means over samples (weighted means when
+An output layer is the last layer of the network. ``forward(z, training)``
+activates the last dense layer's output in place; ``loss(...)`` is the mean
+loss; ``delta(prediction, Y, sample_weight, total_weight, out)`` writes the
+gradient of the *summed-then-divided-by-total_weight* loss with respect to the
+output pre-activation ``z`` into ``out`` (backprop starts from it). The pairs
+here are canonical links, so that delta is simply ``(prediction - target)``
+(times the sample weights) times a constant (:meth:`gradient_scale`); an
+output whose loss is not its activation's canonical link (Huber, quantile)
+overrides ``delta``. Losses are means over samples (weighted means when
 sample weights are given), so they and their gradients do not grow with the
 batch size.
 
@@ -21,12 +27,39 @@ def _sample_mean(per_entry, sample_weight):
     return (sample_weight @ per_entry).sum() / sample_weight.sum()
 
 
-class _LogLoss:
+class CanonicalLinkOutput:
+    """An output activation with the loss of its canonical link: the loss's
+    gradient with respect to ``z`` is ``(p - y) * gradient_scale(...)``."""
+
+    def __init__(self, backend):
+        self._xp = backend.xp
+        # A layer like the others, owning no parameters and no state.
+        self.parameters, self.state = {}, {}
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+    def forward(self, z, training):
+        """Activate ``z`` (the last dense layer's output) in place."""
+        self.activate(z)
+        return z
+
+    def delta(self, prediction, Y, sample_weight, total_weight, out):
+        """Write d(loss) / dz into ``out``: the loss of every row, weighted by
+        ``sample_weight`` (or not), summed and divided by ``total_weight``."""
+        self._xp.subtract(prediction, Y, out=out)
+        if sample_weight is not None:
+            out *= sample_weight[:, None]
+        out *= self.gradient_scale(total_weight, Y.shape[1])
+        return out
+
+
+class _LogLoss(CanonicalLinkOutput):
     """Shared by the softmax and sigmoid outputs: probabilities clipped to
     ``[eps, 1 - eps]`` before the log, as scikit-learn does."""
 
     def __init__(self, backend):
-        self._xp = backend.xp
+        super().__init__(backend)
         self._expit = backend.expit
 
     def _clipped_log(self, p, out=None):
@@ -109,14 +142,11 @@ class SigmoidLogLoss(_LogLoss):
         return -total.sum() / sample_weight.sum()
 
 
-class IdentitySquaredError:
+class IdentitySquaredError(CanonicalLinkOutput):
     """Identity output with half the squared error, averaged over samples and
     outputs (scikit-learn's ``loss_`` value)."""
 
     name = "identity"
-
-    def __init__(self, backend):
-        self._xp = backend.xp
 
     def activate(self, z):
         pass
@@ -135,15 +165,12 @@ class IdentitySquaredError:
         return 1.0 / (n_samples * n_outputs)
 
 
-class ExpPoissonDeviance:
+class ExpPoissonDeviance(CanonicalLinkOutput):
     """Exponential output with half the Poisson deviance, summed over outputs
     and averaged over samples (scikit-learn's ``loss='poisson'``): the
     canonical link of the Poisson distribution, so predictions stay positive."""
 
     name = "exp"
-
-    def __init__(self, backend):
-        self._xp = backend.xp
 
     def activate(self, z):
         self._xp.exp(z, out=z)
@@ -187,4 +214,10 @@ OUTPUTS = {
         IdentitySquaredError,
         ExpPoissonDeviance,
     )
+}
+
+# The regressor's ``loss`` parameter: its values and the output each picks.
+REGRESSION_LOSSES = {
+    "squared_error": IdentitySquaredError,
+    "poisson": ExpPoissonDeviance,
 }

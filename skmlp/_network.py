@@ -1,29 +1,32 @@
-"""The backpropagation core: a fully connected network in one flat buffer.
+"""The backpropagation core: a stack of layers over one flat buffer.
 
-Every weight matrix and bias vector is a view into one contiguous ``params``
-array (all weight matrices first, then all biases), and the gradients are the
-same views into a twin ``grads`` array. An optimizer step is then one
-vectorised expression over all layers, and moving or saving the model is one
-copy. Nothing here knows about scikit-learn; the array module comes from the
-backend, so the same code runs on NumPy and CuPy.
+A :class:`Network` is a list of layer objects (:mod:`skmlp._layers`): dense
+layers, each hidden one followed by its activation, and the output layer
+(:mod:`skmlp._losses`) last. Every trainable parameter is a view into one
+contiguous ``params`` array (all weight matrices first, then all biases), and
+the gradients are the same views into a twin ``grads`` array. An optimizer
+step is then one vectorised expression over all layers, and moving or saving
+the model is one copy. Non-trainable state lives apart, in ``state``. Nothing
+here knows about scikit-learn; the array module comes from the backend, so
+the same code runs on NumPy and CuPy.
 """
 
+import math
 from functools import cached_property
 from itertools import pairwise
+
+from ._layers import PARAMETER_GROUPS, Activation, Dense, RowBuffer
+from ._penalties import Penalty
 
 # Rows per chunk of a prediction: its hidden activations stay small (and in
 # cache on a CPU) however many rows are predicted.
 PREDICT_CHUNK_ROWS = 4096
 
 
-def is_sparse(array):
-    """Whether ``array`` is a sparse matrix (SciPy's, or CuPy's alike): the
-    first layer then multiplies it with ``@``, which has no ``out=``."""
-    return hasattr(array, "tocsr")
-
-
 def layer_views(flat, shapes):
-    """Split ``flat`` into per-layer weight matrices and bias vectors."""
+    """Split ``flat`` into per-layer weight matrices and bias vectors: the
+    layout of a network of dense layers of ``shapes`` (``(fan_in, fan_out)``
+    each)."""
     coefs, intercepts = [], []
     start = 0
     for fan_in, fan_out in shapes:
@@ -36,33 +39,102 @@ def layer_views(flat, shapes):
     return coefs, intercepts
 
 
+def parameter_slots(layers):
+    """Where each layer's parameters lie in the flat buffer: a list of
+    ``(layer, name, shape, start, stop)`` in buffer order (by group, in
+    :data:`PARAMETER_GROUPS` order, then by layer), and each group's size."""
+    groups = {group: [] for group in PARAMETER_GROUPS}
+    for layer in layers:
+        for name, (group, shape) in layer.parameters.items():
+            groups[group].append((layer, name, shape))
+    slots, group_sizes, start = [], {}, 0
+    for group, entries in groups.items():
+        group_start = start
+        for layer, name, shape in entries:
+            stop = start + math.prod(shape)
+            slots.append((layer, name, shape, start, stop))
+            start = stop
+        group_sizes[group] = start - group_start
+    return slots, group_sizes
+
+
+def state_slots(layers):
+    """Where each layer's non-trainable state lies in the state buffer, as
+    :func:`parameter_slots` says it for parameters."""
+    slots, start = [], 0
+    for layer in layers:
+        for name, shape in layer.state.items():
+            stop = start + math.prod(shape)
+            slots.append((layer, name, shape, start, stop))
+            start = stop
+    return slots
+
+
+def bind(slots, flat, suffix=""):
+    """Set each slot's view into ``flat`` as the attribute ``name + suffix``
+    of its layer."""
+    for layer, name, shape, start, stop in slots:
+        setattr(layer, name + suffix, flat[start:stop].reshape(shape))
+
+
+def total_size(slots):
+    return slots[-1][-1] if slots else 0
+
+
 class Network:
     """A multilayer perceptron: ``layer_units[0]`` inputs, then one dense layer
     per following entry; hidden layers use ``activation`` and the last layer
-    the ``output`` activation with its loss.
+    the ``output`` activation with its loss; ``penalty`` (a
+    :class:`~skmlp._penalties.Penalty`, none by default) is added to the loss.
 
     ``params``, when given, is an existing flat buffer of the right size and
     dtype to use as the network's weights without copying them.
 
     Attributes
     ----------
+    layers : list
+        The layer objects, input side first, the output layer last.
     params, grads : 1-D arrays
-        All weights then all biases, and the gradient of the loss with respect
-        to them (filled by :meth:`loss_gradient`; like ``scratch``, made on
-        first use, so a network that only predicts never allocates it).
+        All trainable parameters (weights first, then biases), and the
+        gradient of the loss with respect to them (filled by
+        :meth:`loss_gradient`; like ``scratch``, made on first use, so a
+        network that only predicts never allocates it).
+    state : 1-D array
+        Every layer's non-trainable state (empty for the layers of today).
     coefs, intercepts : lists of arrays
         Per-layer views into ``params``; ``coef_grads``, ``intercept_grads``
         are the matching views into ``grads``.
     n_coefs : int
-        Number of weights: ``params[:n_coefs]`` is what L2 penalises.
+        Number of weights: ``params[:n_coefs]`` is what the penalty acts on.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmlp._backend import NumpyBackend
+    >>> Network([4, 3, 2], "relu", "softmax", NumpyBackend(), np.float64)
+    Network of 23 float64 parameters on numpy, Penalty(alpha=0.0):
+      Dense(4, 3)
+      Activation(relu)
+      Dense(3, 2)
+      SoftmaxLogLoss()
     """
 
-    def __init__(self, layer_units, activation, output, backend, dtype, params=None):
+    def __init__(
+        self, layer_units, activation, output, backend, dtype, params=None, penalty=None
+    ):
         self.backend = backend
         self.layer_units = tuple(int(u) for u in layer_units)
         self.shapes = list(pairwise(self.layer_units))
-        self.n_coefs = sum(fan_in * fan_out for fan_in, fan_out in self.shapes)
-        n_params = self.n_coefs + sum(self.layer_units[1:])
+        # The backend builds them, so a GPU backend can fuse their kernels.
+        self.hidden = backend.activation(activation)
+        self.output = backend.output(output)
+        self.penalty = Penalty() if penalty is None else penalty
+        self.layers = self._stack(dtype)
+        self.dense_layers = [layer for layer in self.layers if isinstance(layer, Dense)]
+
+        self._parameter_slots, group_sizes = parameter_slots(self.layers)
+        self.n_coefs = group_sizes["weights"]
+        n_params = total_size(self._parameter_slots)
         if params is None:
             params = backend.xp.zeros(n_params, dtype=dtype)
         elif params.shape != (n_params,) or params.dtype != dtype:
@@ -71,11 +143,30 @@ class Network:
                 f"{n_params} entries, got {params.dtype} of shape {params.shape}."
             )
         self.params = params
-        self.coefs, self.intercepts = layer_views(self.params, self.shapes)
-        # The backend builds them, so a GPU backend can fuse their kernels.
-        self.hidden = backend.activation(activation)
-        self.output = backend.output(output)
-        self._buffers = {"activations": [], "deltas": []}
+        bind(self._parameter_slots, params)
+        slots = state_slots(self.layers)
+        self.state = backend.xp.zeros(total_size(slots), dtype=dtype)
+        bind(slots, self.state)
+        self._output_delta = RowBuffer(backend.xp, self.layer_units[-1], dtype)
+
+    def _stack(self, dtype):
+        """Dense layers, an activation after each hidden one, the output last."""
+        layers = []
+        last = len(self.shapes) - 1
+        for i, (fan_in, fan_out) in enumerate(self.shapes):
+            dense = Dense(fan_in, fan_out, self.backend, dtype, input_delta=i > 0)
+            layers.append(dense)
+            if i < last:
+                layers.append(Activation(self.hidden, dense, self.backend, dtype))
+        layers.append(self.output)
+        return layers
+
+    def __repr__(self):
+        head = (
+            f"Network of {self.params.size} {self.dtype} parameters on "
+            f"{self.backend.name}, {self.penalty!r}:"
+        )
+        return "\n  ".join([head, *map(repr, self.layers)])
 
     @property
     def dtype(self):
@@ -85,42 +176,44 @@ class Network:
     def grads(self):
         # zeros, not zeros_like (which writes every zero): fresh zero pages
         # cost nothing until touched.
-        return self.backend.xp.zeros(self.params.shape[0], dtype=self.dtype)
+        grads = self.backend.xp.zeros(self.params.shape[0], dtype=self.dtype)
+        bind(self._parameter_slots, grads, suffix="_grad")
+        return grads
 
     @cached_property
     def scratch(self):
-        """Room for one parameter-sized temporary (L2 term, optimizer steps)."""
+        """Room for one parameter-sized temporary (penalty, optimizer steps)."""
         return self.backend.xp.empty_like(self.params)
 
-    @cached_property
-    def _gradient_layers(self):
-        return layer_views(self.grads, self.shapes)
+    @property
+    def coefs(self):
+        return [layer.coef for layer in self.dense_layers]
+
+    @property
+    def intercepts(self):
+        return [layer.intercept for layer in self.dense_layers]
 
     @property
     def coef_grads(self):
         """Per-layer views into ``grads`` matching ``coefs``."""
-        return self._gradient_layers[0]
+        self.grads  # noqa: B018 (made on first use, with its views)
+        return [layer.coef_grad for layer in self.dense_layers]
 
     @property
     def intercept_grads(self):
         """Per-layer views into ``grads`` matching ``intercepts``."""
-        return self._gradient_layers[1]
+        self.grads  # noqa: B018
+        return [layer.intercept_grad for layer in self.dense_layers]
 
     def initialize(self, random_state):
-        """Draw weights and biases uniformly in ``+-sqrt(k / (fan_in + fan_out))``
-        (Glorot; ``k`` is 2 for logistic hidden units, else 6), layer by layer,
-        weights before biases, from a NumPy ``RandomState`` -- the same draws
-        as scikit-learn's MLP, so equal seeds give equal initial weights."""
-        factor = 2.0 if self.hidden.name == "logistic" else 6.0
-        for coef, intercept, (fan_in, fan_out) in zip(
-            self.coefs, self.intercepts, self.shapes
-        ):
-            bound = (factor / (fan_in + fan_out)) ** 0.5
-            coef[...] = self.backend.to_device(
-                random_state.uniform(-bound, bound, (fan_in, fan_out)), self.dtype
-            )
-            intercept[...] = self.backend.to_device(
-                random_state.uniform(-bound, bound, fan_out), self.dtype
+        """Draw every dense layer's weights and biases uniformly in
+        ``+-sqrt(k / (fan_in + fan_out))`` (Glorot; ``k`` is the hidden
+        activation's ``init_gain``), layer by layer, weights before biases,
+        from a NumPy ``RandomState`` -- the same draws as scikit-learn's MLP,
+        so equal seeds give equal initial weights."""
+        for layer in self.dense_layers:
+            layer.initialize(
+                random_state, self.hidden.init_gain, self.backend.to_device
             )
 
     def set_layers(self, coefs, intercepts):
@@ -132,9 +225,10 @@ class Network:
                 f"{len(self.shapes)} of each. Set warm_start=False (or refit) to "
                 "start a new network with the new hidden_layer_sizes."
             )
-        for i, (coef, intercept, (fan_in, fan_out)) in enumerate(
-            zip(coefs, intercepts, self.shapes)
+        for i, (coef, intercept, layer) in enumerate(
+            zip(coefs, intercepts, self.dense_layers)
         ):
+            fan_in, fan_out = layer.fan_in, layer.fan_out
             if tuple(coef.shape) != (fan_in, fan_out) or tuple(intercept.shape) != (
                 fan_out,
             ):
@@ -145,51 +239,22 @@ class Network:
                     "Assign arrays of the right shapes, or refit with "
                     "warm_start=False to start a new network."
                 )
-            self.coefs[i][...] = self.backend.to_device(coef, self.dtype)
-            self.intercepts[i][...] = self.backend.to_device(intercept, self.dtype)
+            layer.coef[...] = self.backend.to_device(coef, self.dtype)
+            layer.intercept[...] = self.backend.to_device(intercept, self.dtype)
 
-    def _workspace(self, n_rows, deltas=True):
-        """Per-layer activation buffers for ``n_rows`` samples and, unless
-        ``deltas=False`` (predicting), delta buffers."""
-        return (
-            self._layer_buffers("activations", n_rows),
-            self._layer_buffers("deltas", n_rows) if deltas else None,
-        )
-
-    def _layer_buffers(self, kind, n_rows):
-        """One ``(n_rows, units)`` buffer per layer, allocated once for the
-        most rows asked of this kind and sliced (without copying) for fewer."""
-        buffers = self._buffers[kind]
-        if not buffers or buffers[0].shape[0] < n_rows:
-            xp = self.backend.xp
-            buffers = [xp.empty((n_rows, u), self.dtype) for u in self.layer_units[1:]]
-            self._buffers[kind] = buffers
-        return [b[:n_rows] for b in buffers]
-
-    def forward(self, X, outputs):
-        """Run ``X`` through the network, writing layer ``i``'s output into
-        ``outputs[i]``; returns the last one."""
-        matmul = self.backend.xp.matmul
-        last = len(self.shapes) - 1
+    def forward(self, X, training=False):
+        """Run ``X`` through every layer and return the output layer's values
+        (a buffer of the last dense layer, overwritten by the next call).
+        ``training=True`` keeps what :meth:`loss_gradient`'s backward pass
+        needs; prediction leaves it False."""
         a = X
-        for i, (coef, intercept, z) in enumerate(
-            zip(self.coefs, self.intercepts, outputs)
-        ):
-            if i == 0 and is_sparse(a):
-                z[...] = a @ coef
-            else:
-                matmul(a, coef, out=z)
-            if i < last:
-                self.hidden.forward(z, intercept)
-            else:
-                z += intercept
-                self.output.activate(z)
-            a = z
+        for layer in self.layers:
+            a = layer.forward(a, training)
         return a
 
-    def loss_gradient(self, X, Y, alpha, sample_weight=None):
-        """Return the mean loss of batch ``(X, Y)`` plus the L2 term
-        ``alpha / (2 n) * ||W||^2``, and write its gradient into ``grads``.
+    def loss_gradient(self, X, Y, sample_weight=None):
+        """Return the mean loss of batch ``(X, Y)`` plus the penalty (L2:
+        ``alpha / (2 n) * ||W||^2``), and write its gradient into ``grads``.
 
         With ``sample_weight`` (a vector of the backend whose sum is not 0)
         the mean is the weighted mean and ``n`` the sum of the weights,
@@ -197,48 +262,29 @@ class Network:
 
         The loss is a 0-d array of the backend (read it with ``float``), so
         callers can accumulate it on the device without synchronising."""
-        xp = self.backend.xp
-        coef_grads, intercept_grads = self._gradient_layers
-        n_samples, n_outputs = Y.shape
+        grads = self.grads
+        n_samples = Y.shape[0]
         total_weight = n_samples if sample_weight is None else sample_weight.sum()
-        activations, deltas = self._workspace(n_samples)
-        prediction = self.forward(X, activations)
-        delta = deltas[-1]
+        prediction = self.forward(X, training=True)
+        delta = self._output_delta(n_samples)
         # The output delta's buffer doubles as the loss's work array: it is
         # free until the delta is written just below.
         loss = self.output.loss(Y, prediction, sample_weight, work=delta)
-        xp.subtract(prediction, Y, out=delta)
-        if sample_weight is not None:
-            delta *= sample_weight[:, None]
-        delta *= self.output.gradient_scale(total_weight, n_outputs)
-        for i in range(len(self.shapes) - 1, -1, -1):
-            a_in = X if i == 0 else activations[i - 1]
-            if i == 0 and is_sparse(a_in):
-                coef_grads[0][...] = a_in.T @ delta
-            else:
-                xp.matmul(a_in.T, delta, out=coef_grads[i])
-            delta.sum(axis=0, out=intercept_grads[i])
-            if i > 0:
-                xp.matmul(delta, self.coefs[i].T, out=deltas[i - 1])
-                self.hidden.backward(activations[i - 1], deltas[i - 1])
-                delta = deltas[i - 1]
-
-        if alpha:
-            weights = self.params[: self.n_coefs]
-            penalty = self.scratch[: self.n_coefs]
-            xp.multiply(weights, alpha / total_weight, out=penalty)
-            self.grads[: self.n_coefs] += penalty
-            loss = loss + 0.5 * alpha / total_weight * xp.vdot(weights, weights)
-        return loss
+        delta = self.output.delta(prediction, Y, sample_weight, total_weight, delta)
+        for layer in reversed(self.layers[:-1]):
+            delta = layer.backward(delta)
+        n = self.n_coefs
+        return loss + self.penalty.add(
+            self.backend.xp, self.params[:n], grads[:n], total_weight, self.scratch[:n]
+        )
 
     def predict(self, X, chunk_rows=PREDICT_CHUNK_ROWS):
         """Network output for every row of ``X`` (a backend array or a CSR
-        matrix), computed in chunks so memory stays at one chunk of hidden activations."""
-        xp = self.backend.xp
+        matrix), computed in chunks so memory stays at one chunk of hidden
+        activations."""
         n_samples = X.shape[0]
-        result = xp.empty((n_samples, self.layer_units[-1]), self.dtype)
+        result = self.backend.xp.empty((n_samples, self.layer_units[-1]), self.dtype)
         for start in range(0, n_samples, chunk_rows):
             stop = min(start + chunk_rows, n_samples)
-            hidden, _ = self._workspace(stop - start, deltas=False)
-            self.forward(X[start:stop], hidden[:-1] + [result[start:stop]])
+            result[start:stop] = self.forward(X[start:stop])
         return result

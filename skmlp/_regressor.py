@@ -13,6 +13,7 @@ from sklearn.utils.validation import column_or_1d
 from . import _docs
 from ._backend import host_input, like_input
 from ._base import BaseMLPScratch
+from ._losses import REGRESSION_LOSSES
 from ._warnings import at_user_call
 
 
@@ -62,7 +63,7 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
 
     _parameter_constraints: ClassVar[dict] = {
         **BaseMLPScratch._parameter_constraints,
-        "loss": [StrOptions({"squared_error", "poisson"})],
+        "loss": [StrOptions(set(REGRESSION_LOSSES))],
     }
 
     def __init__(
@@ -169,7 +170,7 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
         return y.reshape(len(y), -1)
 
     def _output_layer(self):
-        return "exp" if self.loss == "poisson" else "identity"
+        return REGRESSION_LOSSES[self.loss].name
 
     def _validation_scorer(self, y_val, sample_weight):
         def score(output):

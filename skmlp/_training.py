@@ -10,7 +10,7 @@ import dataclasses
 
 import numpy as np
 
-from ._network import is_sparse
+from ._layers import is_sparse
 from ._optimizers import optimizer_from_state
 from ._schedules import LearningRateSchedule
 from ._warnings import warn
@@ -23,7 +23,6 @@ class EpochSettings:
     batch_size: int
     max_epochs: int
     shuffle: bool
-    alpha: float
     tol: float
     n_iter_no_change: float
     verbose: bool
@@ -160,13 +159,16 @@ class Trainer:
                     shuffle(batches.order)
                 epoch_loss, trained_rows = 0.0, 0
                 for xb, yb, wb in batches:
-                    batch_loss = network.loss_gradient(xb, yb, settings.alpha, wb)
+                    batch_loss = network.loss_gradient(xb, yb, wb)
                     step(
                         network.params, network.grads, self.learning_rate, network.scratch
                     )
                     epoch_loss = epoch_loss + batch_loss * yb.shape[0]
                     trained_rows += yb.shape[0]
 
+                # The end of one epoch: count it, record its loss (and
+                # validation score), keep its weights, move the rate and
+                # apply the stop rule. Per-epoch work belongs here.
                 n_epochs += 1
                 self.epochs += 1
                 self.samples_seen += batches.n_samples

@@ -15,6 +15,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from skmlp._backend import NumpyBackend
 from skmlp._network import Network
+from skmlp._penalties import Penalty
 
 
 def fit_quietly(estimator, X, y, **fit_params):
@@ -104,10 +105,15 @@ def assert_core_matches_the_definition(X, Y, hidden, *, seed=0, **setting):
     intercepts = [rng.normal(size=b) * 0.1 for b in units[1:]]
 
     network = Network(
-        units, setting["activation"], setting["output"], NumpyBackend(), np.float64
+        units,
+        setting["activation"],
+        setting["output"],
+        NumpyBackend(),
+        np.float64,
+        penalty=Penalty(alpha=setting["alpha"]),
     )
     network.set_layers(coefs, intercepts)
-    loss = network.loss_gradient(X, Y, setting["alpha"], setting.get("sample_weight"))
+    loss = network.loss_gradient(X, Y, setting.get("sample_weight"))
 
     def objective():
         return objective_by_hand(coefs, intercepts, X, Y, **setting)

@@ -230,6 +230,9 @@ class SimulatedDeviceBackend(NumpyBackend):
 
     name = "simulated-device"
     xp = _DeviceNumpy()
+    # What a device backend declares: its arrays are not host memory.
+    supports_sparse = False
+    shares_host_memory = False
     out_of_memory_errors = (SimulatedOutOfMemory,)
 
     def __init__(self, upload_limit=np.inf, failing_step=None):
@@ -594,7 +597,11 @@ def test_every_activation_output_and_optimizer_has_a_fused_version():
     [
         (_cupy_kernels.FusedActivation, ACTIVATIONS["relu"], ("forward", "backward")),
         *(
-            (_cupy_kernels.FUSED_OUTPUTS[name], OUTPUTS[name], ("activate", "loss"))
+            (
+                _cupy_kernels.FUSED_OUTPUTS[name],
+                OUTPUTS[name],
+                ("activate", "loss", "forward", "delta"),
+            )
             for name in _cupy_kernels.FUSED_OUTPUTS
         ),
     ],
@@ -618,6 +625,8 @@ def test_fused_activation_matches_the_reference(name):
     reference = ACTIVATIONS[name](NumpyBackend())
     fused = _cupy_kernels.FusedActivation(name, numpy_kernels())
     assert fused.name == reference.name
+    assert fused.init_gain == reference.init_gain
+    assert fused.derivative_from_output == reference.derivative_from_output
 
     a_ref, a_fused = z.copy(), z.copy()
     reference.forward(a_ref, bias)

@@ -15,6 +15,7 @@ from skmlp._activations import ACTIVATIONS
 from skmlp._backend import get_backend
 from skmlp._losses import OUTPUTS
 from skmlp._network import Network
+from skmlp._penalties import Penalty
 from skmlp._training import _take_rows
 
 BACKEND = get_backend("numpy")
@@ -169,7 +170,14 @@ def test_loss_gradient_matches_finite_differences(
 ):
     rng = np.random.default_rng(seed)
     n_outputs = 3
-    network = Network([4, *hidden, n_outputs], activation, output, BACKEND, np.float64)
+    network = Network(
+        [4, *hidden, n_outputs],
+        activation,
+        output,
+        BACKEND,
+        np.float64,
+        penalty=Penalty(alpha=alpha),
+    )
     network.initialize(np.random.RandomState(seed))
     X = rng.standard_normal((n_samples, 4))
     if output == "softmax":
@@ -182,7 +190,7 @@ def test_loss_gradient_matches_finite_differences(
         Y = rng.standard_normal((n_samples, n_outputs))
     # Finite differences are meaningless across relu's kink at 0.
     assume(activation != "relu" or _distance_to_kink(network, X) > 1e-4)
-    network.loss_gradient(X, Y, alpha)
+    network.loss_gradient(X, Y)
     gradient = network.grads.copy()
 
     step = 1e-6
@@ -190,9 +198,9 @@ def test_loss_gradient_matches_finite_differences(
     for k in range(network.params.size):
         saved = network.params[k]
         network.params[k] = saved + step
-        up = float(network.loss_gradient(X, Y, alpha))
+        up = float(network.loss_gradient(X, Y))
         network.params[k] = saved - step
-        down = float(network.loss_gradient(X, Y, alpha))
+        down = float(network.loss_gradient(X, Y))
         network.params[k] = saved
         numeric[k] = (up - down) / (2 * step)
     np.testing.assert_allclose(gradient, numeric, rtol=1e-4, atol=1e-6)

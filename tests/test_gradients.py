@@ -14,6 +14,7 @@ from scipy.special import expit, softmax
 
 from skmlp._backend import NumpyBackend
 from skmlp._network import Network
+from skmlp._penalties import Penalty
 
 HIDDEN = ["identity", "logistic", "tanh", "relu"]
 OUTPUTS = ["softmax", "logistic", "identity"]
@@ -57,7 +58,7 @@ def draw_targets(rng, output, n_samples, n_outputs):
     return rng.normal(size=(n_samples, n_outputs))
 
 
-def finite_difference_gradient(network, X, Y, alpha):
+def finite_difference_gradient(network, X, Y):
     """Central differences of the network's loss in every parameter.
 
     ``loss_gradient`` is called afresh for each evaluation: its backward pass
@@ -67,9 +68,9 @@ def finite_difference_gradient(network, X, Y, alpha):
     for i in range(params.size):
         saved = params[i]
         params[i] = saved + STEP
-        plus = float(network.loss_gradient(X, Y, alpha))
+        plus = float(network.loss_gradient(X, Y))
         params[i] = saved - STEP
-        minus = float(network.loss_gradient(X, Y, alpha))
+        minus = float(network.loss_gradient(X, Y))
         params[i] = saved
         gradient[i] = (plus - minus) / (2 * STEP)
     return gradient
@@ -93,7 +94,12 @@ def test_backprop_matches_finite_differences(
         n_outputs += 1  # softmax needs at least two classes
     rng = np.random.RandomState(seed)
     network = Network(
-        [n_features, *hidden, n_outputs], activation, output, NumpyBackend(), np.float64
+        [n_features, *hidden, n_outputs],
+        activation,
+        output,
+        NumpyBackend(),
+        np.float64,
+        penalty=Penalty(alpha=alpha),
     )
     network.initialize(rng)
     X = rng.normal(size=(n_samples, n_features))
@@ -113,22 +119,24 @@ def test_backprop_matches_finite_differences(
         # than 1e-4 here; keep every unit that far from relu's kink at 0.
         assume(all(np.abs(z).min() > 1e-4 for z in pre_activations))
 
-    loss = float(network.loss_gradient(X, Y, alpha))
+    loss = float(network.loss_gradient(X, Y))
     backprop = network.grads.copy()
     assert loss == pytest.approx(expected_loss, rel=1e-12, abs=1e-14)
 
-    numeric = finite_difference_gradient(network, X, Y, alpha)
+    numeric = finite_difference_gradient(network, X, Y)
     np.testing.assert_allclose(backprop, numeric, rtol=1e-6, atol=1e-8)
 
 
 def test_gradient_views_cover_the_flat_buffer():
     """Per-layer gradient views are the twin views of the parameter views, so
     an optimizer stepping the flat buffer steps every layer."""
-    network = Network([3, 4, 2], "tanh", "softmax", NumpyBackend(), np.float64)
+    network = Network(
+        [3, 4, 2], "tanh", "softmax", NumpyBackend(), np.float64, penalty=Penalty(0.1)
+    )
     network.initialize(np.random.RandomState(0))
     rng = np.random.RandomState(1)
     X, Y = rng.normal(size=(5, 3)), np.eye(2)[rng.randint(2, size=5)]
-    network.loss_gradient(X, Y, 0.1)
+    network.loss_gradient(X, Y)
     flat = np.concatenate(
         [g.ravel() for g in network.coef_grads] + list(network.intercept_grads)
     )

@@ -16,6 +16,7 @@ import pytest
 from skmlp._backend import get_backend
 from skmlp._network import Network
 from skmlp._optimizers import OPTIMIZERS
+from skmlp._penalties import Penalty
 from skmlp._schedules import LearningRateSchedule
 from skmlp._training import EpochSettings, Trainer
 
@@ -40,7 +41,12 @@ def _loop_peak_growth(
     Y = _targets(output, rng, n_samples).astype(dtype)
     sample_weight = rng.rand(n_samples) if weighted else None
     network = Network(
-        [N_FEATURES, 32, N_OUTPUTS], activation, output, get_backend("numpy"), dtype
+        [N_FEATURES, 32, N_OUTPUTS],
+        activation,
+        output,
+        get_backend("numpy"),
+        dtype,
+        penalty=Penalty(alpha=1e-4),
     )
     network.initialize(rng)
 
@@ -59,7 +65,6 @@ def _loop_peak_growth(
         batch_size=batch_size,
         max_epochs=2,
         shuffle=shuffle,
-        alpha=1e-4,
         tol=0.0,
         n_iter_no_change=np.inf,
         verbose=False,

@@ -1,0 +1,119 @@
+"""Solver drivers: run a solver on a network and say what happened.
+
+:func:`fit_stochastic` runs the mini-batch epochs of a
+:class:`~skmlp._training.Trainer` (any optimizer of ``OPTIMIZERS``);
+:func:`fit_lbfgs` runs full-batch L-BFGS (:func:`~skmlp._lbfgs.minimize_lbfgs`).
+Both return a :class:`FitResult`, the record the estimator turns into its
+fitted attributes (``n_iter_``, ``loss_curve_``, ...).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.utils.optimize import _check_optimize_result
+
+from ._lbfgs import minimize_lbfgs
+from ._optimizers import OPTIMIZERS
+from ._warnings import at_user_call, warn
+
+# Every value of the estimators' ``solver`` parameter.
+SOLVERS = ("lbfgs", *OPTIMIZERS)
+
+
+@dataclass
+class FitResult:
+    """What one call's training did, as the estimator reports it.
+
+    Attributes
+    ----------
+    n_iter : int
+        Epochs (stochastic) or iterations (L-BFGS) of this call.
+    loss_curve : list of float
+        Training loss of every epoch or iteration (stochastic: of every call
+        so far, as ``warm_start`` continues the curve).
+    loss : float
+        The last entry of ``loss_curve`` (L-BFGS: the final objective);
+        NaN when not even one epoch finished.
+    best_loss : float or None
+        Lowest training loss so far; None with early stopping.
+    validation_scores : list of float or None
+        Validation score of every epoch with early stopping, else None.
+    best_validation_score : float or None
+    t : int
+        Training samples seen over every call (scikit-learn's ``t_``).
+    stopped : bool
+        Whether training ended before the epoch limit (stop rule or
+        interrupt); a stochastic fit that did not warns.
+    """
+
+    n_iter: int
+    loss_curve: list
+    loss: float
+    best_loss: float | None
+    validation_scores: list | None
+    best_validation_score: float | None
+    t: int
+    stopped: bool
+
+
+def fit_stochastic(trainer, network, X, Y, **options):
+    """Train ``network`` with ``trainer`` (``options`` are those of
+    :meth:`Trainer.run`) and return the :class:`FitResult` of its whole
+    history."""
+    try:
+        n_iter, stopped = trainer.run(network, X, Y, **options)
+    finally:
+        # Even an interrupted fit leaves only NumPy state behind, so the
+        # estimator pickles and continues on any backend.
+        trainer.optimizer.to_host(network.backend)
+    early_stopping = options.get("validation_score") is not None
+    return FitResult(
+        n_iter=n_iter,
+        loss_curve=trainer.loss_curve,
+        loss=trainer.loss_curve[-1] if trainer.loss_curve else np.nan,
+        best_loss=None if early_stopping else trainer.best_loss,
+        validation_scores=trainer.validation_scores if early_stopping else None,
+        best_validation_score=(
+            trainer.best_validation_score if early_stopping else None
+        ),
+        t=trainer.samples_seen,
+        stopped=stopped,
+    )
+
+
+def fit_lbfgs(
+    network, X, Y, sample_weight, *, max_iter, max_fun, tol, verbose, samples_seen
+):
+    """Full-batch L-BFGS from the network's current weights; ``samples_seen``
+    is the ``t`` of earlier stochastic calls, which L-BFGS leaves as it is."""
+    run = minimize_lbfgs(
+        network,
+        X,
+        Y,
+        sample_weight,
+        max_iter=max_iter,
+        max_fun=max_fun,
+        tol=tol,
+        verbose=verbose,
+    )
+    if run.interrupted:
+        n_iter = len(run.loss_curve)
+        loss = run.loss_curve[-1] if run.loss_curve else np.nan
+        warn(
+            f"Training interrupted by user after {n_iter} finished "
+            "iterations; keeping the weights of the last finished iteration."
+        )
+    else:
+        with at_user_call():
+            n_iter = _check_optimize_result("lbfgs", run.result, max_iter)
+        loss = float(run.result.fun)
+    return FitResult(
+        n_iter=n_iter,
+        loss_curve=run.loss_curve,
+        loss=loss,
+        best_loss=loss,
+        validation_scores=None,
+        best_validation_score=None,
+        t=samples_seen,
+        stopped=run.interrupted or n_iter < max_iter,
+    )
