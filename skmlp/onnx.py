@@ -5,11 +5,13 @@ and :class:`MLPRegressorScratch` with skl2onnx, so that
 ``skl2onnx.to_onnx(model, X_sample)`` converts them, bare or as a step of a
 Pipeline. Needs the ``onnx`` extra (``pip install skmlp[onnx]``).
 
-The graph is built from registries keyed by the names of skmlp's own
-registries: :data:`HIDDEN_ACTIVATIONS` (``_activations.ACTIVATIONS``) and
-:data:`OUTPUTS` (``_losses.OUTPUTS``). Each entry maps one piece of the network
-to ONNX operators; a new activation or output needs its entry here, and the
-tests fail until it has one.
+The graph is built layer by layer from the same network skmlp predicts
+with, through registries keyed by the names skmlp uses: :data:`LAYERS` (the
+layer classes of ``skmlp._layers``), :data:`HIDDEN_ACTIVATIONS`
+(``_activations.ACTIVATIONS``) and :data:`OUTPUTS` (``_losses.OUTPUTS``).
+Each entry maps one piece of the network to ONNX operators; a new layer,
+activation or output needs its entry here, and the tests fail until it has
+one.
 
 The classifier's outputs are skl2onnx's usual pair: ``label`` (int64, or
 string for string classes; one 0/1 column per label for multilabel targets)
@@ -30,10 +32,12 @@ from skl2onnx.common.data_types import (
 from skl2onnx.common.utils_classifier import get_label_classes
 from skl2onnx.proto import onnx_proto
 
+from ._backend import NumpyBackend
 from ._classifier import MLPClassifierScratch
+from ._network import Network
 from ._regressor import MLPRegressorScratch
 
-__all__ = ["HIDDEN_ACTIVATIONS", "OUTPUTS"]
+__all__ = ["HIDDEN_ACTIVATIONS", "LAYERS", "OUTPUTS"]
 
 
 class _Graph:
@@ -112,18 +116,36 @@ OUTPUTS = {
 """Output layer name -> ``apply(graph, z) -> name`` of the predicted values."""
 
 
+def _dense(graph, layer, x):
+    z = graph.node("MatMul", [x, graph.constant(layer.coef)])
+    if layer.add_bias:
+        z = graph.node("Add", [z, graph.constant(layer.intercept)])
+    return z
+
+
+def _activation(graph, layer, x):
+    # The activation adds the bias of the dense layer below (one fused step
+    # on a GPU), then applies its function.
+    z = graph.node("Add", [x, graph.constant(layer.bias_from.intercept)])
+    return HIDDEN_ACTIVATIONS[layer.function.name](graph, z)
+
+
+LAYERS = {"Dense": _dense, "Activation": _activation}
+"""Layer class name -> ``apply(graph, layer, x) -> name`` of its output."""
+
+
 def _network_output(graph, model, input_name):
-    """The network's output for the input ``input_name``."""
+    """The output of the fitted ``model``'s network for ``input_name``."""
+    units = [model.n_features_in_, *(c.shape[1] for c in model.coefs_)]
+    network = Network(
+        units, model.activation, model.out_activation_, NumpyBackend(), graph.dtype
+    )
+    network.set_layers(model.coefs_, model.intercepts_)
     x = graph.node("Cast", [input_name], to=_proto_type(graph.dtype))
-    last = len(model.coefs_) - 1
-    for i, (coef, intercept) in enumerate(zip(model.coefs_, model.intercepts_)):
-        z = graph.node("MatMul", [x, graph.constant(coef)])
-        z = graph.node("Add", [z, graph.constant(intercept)])
-        activation = OUTPUTS[model.out_activation_] if i == last else (
-            HIDDEN_ACTIVATIONS[model.activation]
-        )
-        x = activation(graph, z)
-    return x
+    *hidden, output = network.layers
+    for layer in hidden:
+        x = LAYERS[type(layer).__name__](graph, layer, x)
+    return OUTPUTS[output.name](graph, x)
 
 
 def _proto_type(dtype):

@@ -1,6 +1,7 @@
 """ONNX export: skl2onnx converts both estimators, bare and in Pipelines, and
 onnxruntime predicts what skmlp predicts on rows the model did not train on."""
 
+import inspect
 import warnings
 
 import numpy as np
@@ -12,7 +13,13 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from skmlp import MLPClassifierScratch, MLPRegressorScratch, _activations, _losses
+from skmlp import (
+    MLPClassifierScratch,
+    MLPRegressorScratch,
+    _activations,
+    _layers,
+    _losses,
+)
 
 ort = pytest.importorskip("onnxruntime")
 skl2onnx = pytest.importorskip("skl2onnx")
@@ -44,9 +51,15 @@ def fitted(estimator, X, y):
         return estimator.fit(X, y)
 
 
-def test_every_activation_and_output_has_a_converter():
-    # A new activation or output layer in skmlp's registries needs its ONNX
-    # mapping in skmlp/onnx.py: this fails until it has one.
+def test_every_layer_activation_and_output_has_a_converter():
+    # A new layer, activation or output layer in skmlp needs its ONNX mapping
+    # in skmlp/onnx.py: this fails until it has one.
+    layer_classes = {
+        name
+        for name, cls in inspect.getmembers(_layers, inspect.isclass)
+        if cls.__module__ == _layers.__name__ and hasattr(cls, "backward")
+    }
+    assert set(skmlp_onnx.LAYERS) == layer_classes
     assert set(skmlp_onnx.HIDDEN_ACTIVATIONS) == set(_activations.ACTIVATIONS)
     assert set(skmlp_onnx.OUTPUTS) == set(_losses.OUTPUTS)
 
