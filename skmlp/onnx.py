@@ -40,6 +40,13 @@ from ._regressor import MLPRegressorScratch
 __all__ = ["HIDDEN_ACTIVATIONS", "LAYERS", "OUTPUTS"]
 
 
+_PROTO_TYPES = {
+    "float32": onnx_proto.TensorProto.FLOAT,
+    "float64": onnx_proto.TensorProto.DOUBLE,
+    "int64": onnx_proto.TensorProto.INT64,
+}
+
+
 class _Graph:
     """Adds uniquely named nodes and constants, in the dtype of one
     conversion, to the ONNX graph skl2onnx is building."""
@@ -49,30 +56,26 @@ class _Graph:
         self.dtype = np.dtype(dtype)
 
     def constant(self, value, dtype=None):
+        """Add ``value`` (in the conversion's dtype unless ``dtype`` says
+        otherwise; strings as UTF-8); return its name."""
         value = np.asarray(value, dtype=dtype or self.dtype)
         name = self._scope.get_unique_variable_name("const")
-        if value.dtype.kind in "OUS":
+        if value.dtype.kind == "U":
             proto_type = onnx_proto.TensorProto.STRING
-            value = np.array([str(v).encode("utf-8") for v in value.ravel()])
+            content = [v.encode("utf-8") for v in value.ravel()]
         else:
-            proto_type = onnx_proto.TensorProto.DataType.Value(
-                {"float32": "FLOAT", "float64": "DOUBLE", "int64": "INT64"}[
-                    value.dtype.name
-                ]
-            )
-        self._container.add_initializer(
-            name, proto_type, list(value.shape), value.ravel().tolist()
-        )
+            proto_type, content = _PROTO_TYPES[value.dtype.name], value.ravel()
+        self._container.add_initializer(name, proto_type, list(value.shape), content)
         return name
 
-    def node(self, op_type, inputs, output=None, domain="", **attributes):
+    def node(self, op_type, inputs, output=None, **attributes):
         """Add ``op_type`` applied to ``inputs``; return its output's name."""
         output = output or self._scope.get_unique_variable_name(op_type.lower())
         self._container.add_node(
             op_type,
             inputs,
             output,
-            op_domain=domain,
+            op_domain="",
             name=self._scope.get_unique_operator_name(op_type),
             **attributes,
         )
@@ -141,17 +144,11 @@ def _network_output(graph, model, input_name):
         units, model.activation, model.out_activation_, NumpyBackend(), graph.dtype
     )
     network.set_layers(model.coefs_, model.intercepts_)
-    x = graph.node("Cast", [input_name], to=_proto_type(graph.dtype))
+    x = graph.node("Cast", [input_name], to=_PROTO_TYPES[graph.dtype.name])
     *hidden, output = network.layers
     for layer in hidden:
         x = LAYERS[type(layer).__name__](graph, layer, x)
     return OUTPUTS[output.name](graph, x)
-
-
-def _proto_type(dtype):
-    return onnx_proto.TensorProto.DOUBLE if dtype == np.float64 else (
-        onnx_proto.TensorProto.FLOAT
-    )
 
 
 def _computation_dtype(operator):
