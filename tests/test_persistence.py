@@ -109,6 +109,15 @@ def test_training_continues_after_loading_as_without_saving(Estimator, how, para
         assert copy._trainer.learning_rate == model._trainer.learning_rate
 
 
+@pytest.mark.parametrize("Estimator", list(OURS))
+def test_lbfgs_warm_start_continues_after_loading_as_without_saving(Estimator):
+    model, X, y = fitted(Estimator, solver="lbfgs", warm_start=True)
+    copy = skops_round_trip(model)
+    for m in (model, copy):
+        quietly(m.fit, X, y)
+    assert_same_model(copy, model)
+
+
 def test_early_stopping_continues_after_loading_as_without_saving():
     model, X, y = fitted(
         MLPClassifierScratch, early_stopping=True, warm_start=True, max_iter=4
