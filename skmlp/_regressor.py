@@ -96,6 +96,8 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
         rho=0.9,
         step_size=10,
         gamma=0.1,
+        amsgrad=False,
+        scoring=None,
         backend="numpy",
     ):
         self.loss = loss
@@ -125,6 +127,8 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
         self.rho = rho
         self.step_size = step_size
         self.gamma = gamma
+        self.amsgrad = amsgrad
+        self.scoring = scoring
         self.backend = backend
 
     @available_if(lambda est: est._check_solver())

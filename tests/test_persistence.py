@@ -91,8 +91,9 @@ def test_inside_a_pipeline_only_the_estimators_class_is_untrusted():
         {"solver": "adam"},
         {"solver": "rmsprop", "learning_rate": "step", "step_size": 2},
         {"solver": "sgd", "learning_rate": "adaptive", "n_iter_no_change": 1},
+        {"solver": "adam", "amsgrad": True, "learning_rate": "cosine"},
     ],
-    ids=["sgd-invscaling", "adam", "rmsprop-step", "sgd-adaptive"],
+    ids=["sgd-invscaling", "adam", "rmsprop-step", "sgd-adaptive", "amsgrad-cosine"],
 )
 @pytest.mark.parametrize("how", ["partial_fit", "warm_start"])
 @pytest.mark.parametrize("Estimator", list(OURS))
@@ -186,8 +187,8 @@ def test_optimizer_state_that_does_not_fit_the_layers_is_refused():
 
 def test_state_this_version_does_not_know_is_refused():
     state, _ = saved_state()
-    state["_trainer"]["optimizer"]["max_second_moment"] = np.zeros(3)
-    with pytest.raises(ValueError, match=r"\['max_second_moment'\] that this"):
+    state["_trainer"]["optimizer"]["velocity_squared"] = np.zeros(3)
+    with pytest.raises(ValueError, match=r"\[.velocity_squared.\] that this"):
         load_state(state)
     state, _ = saved_state()
     state["_trainer"]["running_means"] = []
