@@ -198,6 +198,16 @@ def _maximum(a, b, out):
 OPTIMIZERS = {cls.name: cls for cls in (SGD, Adam, RMSprop)}
 
 
+def refuse_unknown_state(owner, unknown):
+    """Saved state this version does not know would be dropped, giving a
+    different model: refuse it."""
+    if unknown:
+        raise ValueError(
+            f"The saved {owner} has state {sorted(unknown)} that this version of "
+            "skmlp does not know: load the model with the version that saved it."
+        )
+
+
 def optimizer_from_state(state, n_params):
     """The optimizer :meth:`Optimizer.get_state` described, for a network of
     ``n_params`` parameters, with default hyper-parameters (the estimator
@@ -215,13 +225,7 @@ def optimizer_from_state(state, n_params):
     optimizer = OPTIMIZERS[name]()
     # Every state attribute a new optimizer has, also those its
     # hyper-parameters leave unused by default (Adam's AMSGrad maximum).
-    unknown = set(state) - set(vars(optimizer))
-    if unknown:
-        raise ValueError(
-            f"The saved {name} optimizer has state {sorted(unknown)} that this "
-            "version of skmlp does not know: load the model with the version "
-            "that saved it."
-        )
+    refuse_unknown_state(f"{name} optimizer", set(state) - set(vars(optimizer)))
     for key, value in state.items():
         if isinstance(value, np.ndarray) or key in optimizer.state_names:
             if value is not None and not (

@@ -11,7 +11,7 @@ import dataclasses
 import numpy as np
 
 from ._layers import is_sparse
-from ._optimizers import optimizer_from_state
+from ._optimizers import optimizer_from_state, refuse_unknown_state
 from ._schedules import LearningRateSchedule
 from ._warnings import warn
 
@@ -89,13 +89,7 @@ class Trainer:
         know raises a ValueError."""
         state = dict(state)
         trainer = cls(optimizer_from_state(state.pop("optimizer"), n_params))
-        unknown = set(state) - set(vars(trainer))
-        if unknown:
-            raise ValueError(
-                f"The saved trainer has state {sorted(unknown)} that this version "
-                "of skmlp does not know: load the model with the version that "
-                "saved it."
-            )
+        refuse_unknown_state("trainer", set(state) - set(vars(trainer)))
         if state.get("schedule") is not None:
             try:
                 state["schedule"] = LearningRateSchedule(**state["schedule"])
