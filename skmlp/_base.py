@@ -33,7 +33,7 @@ from ._backend import (
     predict_out_of_memory_message,
     supports_sparse,
 )
-from ._network import PREDICT_CHUNK_ROWS, Network, layer_views
+from ._network import PREDICT_CHUNK_ROWS, Network, layer_views, paired_views
 from ._optimizers import OPTIMIZERS
 from ._penalties import Penalty
 from ._schedules import SCHEDULES, LearningRateSchedule
@@ -79,6 +79,9 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
         "rho": [Interval(Real, 0, 1, closed="left")],
         "step_size": [Interval(Integral, 1, None, closed="left")],
         "gamma": [Interval(Real, 0, None, closed="neither")],
+        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
+        "batch_norm": ["boolean"],
+        "batch_norm_momentum": [Interval(Real, 0, 1, closed="right")],
         "backend": [StrOptions(set(BACKENDS))],
     }
 
@@ -150,6 +153,24 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
             )
         return [int(s) for s in sizes]
 
+    def _dropout_rates(self, n_hidden):
+        """One dropout rate per hidden layer, checked."""
+        if not np.iterable(self.dropout):
+            return [float(self.dropout)] * n_hidden
+        rates = [float(rate) for rate in self.dropout]
+        if len(rates) != n_hidden:
+            raise ValueError(
+                f"dropout has {len(rates)} rates but hidden_layer_sizes has "
+                f"{n_hidden} hidden layers. Give one rate per hidden layer, or "
+                "one float for all."
+            )
+        if not all(0 <= rate < 1 for rate in rates):
+            raise ValueError(
+                f"Every dropout rate must be in [0, 1), got {rates}: 0 keeps "
+                "every unit, and a rate of 1 would drop them all."
+            )
+        return rates
+
     def _fit(self, X, y, sample_weight, incremental):
         hidden_sizes = self._hidden_layer_sizes()
         first_pass = not hasattr(self, "coefs_") or (
@@ -173,6 +194,15 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
         backend = get_backend(self.backend)
         layer_units = [X.shape[1], *hidden_sizes, Y.shape[1]]
         lbfgs = self.solver == "lbfgs"
+        dropout = self._dropout_rates(len(hidden_sizes))
+        if lbfgs and any(dropout):
+            raise ValueError(
+                "dropout does not work with solver='lbfgs': L-BFGS's line "
+                "search compares the loss at several points, which needs one "
+                "deterministic objective, and dropout draws a new random mask "
+                "at every evaluation. Use a stochastic solver (solver='adam', "
+                "'sgd' or 'rmsprop'), or set dropout=0."
+            )
 
         def out_of_memory():
             n_samples = X.shape[0]
@@ -188,6 +218,9 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
                 backend,
                 X.dtype,
                 penalty=Penalty(alpha=self.alpha),
+                dropout=dropout,
+                batch_norm=self.batch_norm,
+                batch_norm_momentum=self.batch_norm_momentum,
             )
             if first_pass or not incremental:
                 # A fresh stream per fit; partial_fit keeps drawing from the last.
@@ -199,6 +232,8 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
                 self.n_layers_ = len(layer_units)
             else:
                 network.set_layers(self.coefs_, self.intercepts_)
+                network.set_batch_norm(*self._batch_norm_values())
+            network.seed(self._random_state)
             # Every call, as a continued fit may train with a changed ``loss``.
             self.out_activation_ = network.output.name
 
@@ -217,6 +252,7 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
             )
 
         self._keep_layers(backend.to_host(network.params), network.shapes)
+        self._keep_running_statistics(backend.to_host(network.state))
         if not all(np.isfinite(p).all() for p in self.coefs_ + self.intercepts_):
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may"
@@ -380,12 +416,23 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
         dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
         units = [self.n_features_in_, *(c.shape[1] for c in self.coefs_)]
         params = self._kept_flat_params()
+        batch_norm_values = self._batch_norm_values()
+        batch_norm = bool(batch_norm_values[0])
         if backend.shares_host_memory and params is not None and params.dtype == dtype:
             # No copy of the weights: a one-row predict would spend most of
             # its time copying them.
-            return Network(
-                units, self.activation, self.out_activation_, backend, dtype, params
-            ).predict(backend.input(X, dtype))
+            network = Network(
+                units,
+                self.activation,
+                self.out_activation_,
+                backend,
+                dtype,
+                params,
+                batch_norm=batch_norm,
+            )
+            if batch_norm:
+                network.set_batch_norm(*batch_norm_values)
+            return network.predict(backend.input(X, dtype))
 
         def out_of_memory():
             return predict_out_of_memory_message(
@@ -394,9 +441,15 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
 
         with explain_out_of_memory(backend, out_of_memory):
             network = Network(
-                units, self.activation, self.out_activation_, backend, dtype
+                units,
+                self.activation,
+                self.out_activation_,
+                backend,
+                dtype,
+                batch_norm=batch_norm,
             )
             network.set_layers(self.coefs_, self.intercepts_)
+            network.set_batch_norm(*batch_norm_values)
             output = network.predict(backend.input(X, dtype))
             return backend.to_host(output)
 
@@ -415,19 +468,59 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
 
     # ------------------------------------------------ the fitted weights
     def _keep_layers(self, flat, shapes):
-        """Set ``coefs_`` and ``intercepts_`` to the per-layer views of the
-        flat host array ``flat`` (the network's layout) and remember them."""
+        """Set ``coefs_``, ``intercepts_`` and the batch normalizations'
+        scales and shifts to the per-layer views of the flat host array
+        ``flat`` (the network's layout) and remember them."""
         self.coefs_, self.intercepts_ = layer_views(flat, shapes)
-        self._flat_layers = (flat, tuple(self.coefs_), tuple(self.intercepts_))
+        n_dense = sum(a * b + b for a, b in shapes)
+        self.batch_norm_scales_, self.batch_norm_shifts_ = paired_views(
+            flat, n_dense, self.coefs_
+        )
+        self._flat_layers = (flat, tuple(self._trainable_layers()))
+
+    def _keep_running_statistics(self, state):
+        """Set the running means and variances from the network's host
+        ``state`` buffer (copies, so that each pickles on its own)."""
+        means, variances = paired_views(state, 0, self.coefs_)
+        self.batch_norm_running_means_ = [mean.copy() for mean in means]
+        self.batch_norm_running_vars_ = [var.copy() for var in variances]
+
+    def _trainable_layers(self):
+        """Every per-layer array of ``params``, in the flat buffer's order."""
+        scales = getattr(self, "batch_norm_scales_", [])
+        shifts = getattr(self, "batch_norm_shifts_", [])
+        return [
+            *self.coefs_,
+            *self.intercepts_,
+            *(a for pair in zip(scales, shifts) for a in pair),
+        ]
+
+    def _batch_norm_values(self):
+        """Scales, shifts, running means and variances, as
+        :meth:`Network.set_batch_norm` takes them (empty lists for a model
+        without batch normalization, or weights set by hand)."""
+        return tuple(
+            getattr(self, name, [])
+            for name in (
+                "batch_norm_scales_",
+                "batch_norm_shifts_",
+                "batch_norm_running_means_",
+                "batch_norm_running_vars_",
+            )
+        )
 
     def _kept_flat_params(self):
-        """The flat array behind ``coefs_`` and ``intercepts_`` while they
-        still hold the views that fit made (edited in place or not), else
-        None: the user assigned other arrays, which must then be copied (also
-        where no fit made any: weights set on a fresh estimator)."""
-        flat, coefs, intercepts = getattr(self, "_flat_layers", (None, (), ()))
-        if flat is not None and len(self.coefs_) == len(coefs) and all(
-            a is b for a, b in zip([*self.coefs_, *self.intercepts_], coefs + intercepts)
+        """The flat array behind ``coefs_``, ``intercepts_`` (and the batch
+        normalizations' scales and shifts) while they still hold the views
+        that fit made (edited in place or not), else None: the user assigned
+        other arrays, which must then be copied (also where no fit made any:
+        weights set on a fresh estimator)."""
+        flat, kept = getattr(self, "_flat_layers", (None, ()))
+        layers = self._trainable_layers()
+        if (
+            flat is not None
+            and len(layers) == len(kept)
+            and all(a is b for a, b in zip(layers, kept))
         ):
             return flat
         return None
@@ -447,18 +540,19 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
         # dtypes) are kept as they are, for predict to copy or refuse.
         if "coefs_" not in state:
             return
-        layers = [*self.coefs_, *self.intercepts_]
+        layers = self._trainable_layers()
         if (
             all(isinstance(a, np.ndarray) for a in layers)
             and len({a.dtype for a in layers}) == 1
             and _layers_fit_together(
                 self.coefs_, self.intercepts_, getattr(self, "n_features_in_", None)
             )
+            and _batch_norm_fits(self.coefs_, *self._batch_norm_values())
         ):
             flat = np.concatenate([a.ravel() for a in layers])
             self._keep_layers(flat, [c.shape for c in self.coefs_])
         else:
-            self._flat_layers = (None, (), ())
+            self._flat_layers = (None, ())
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -477,6 +571,18 @@ def _layers_fit_together(coefs, intercepts, n_features):
     return all(
         c.shape == shape and b.shape == shape[1:]
         for c, b, shape in zip(coefs, intercepts, pairwise(units))
+    )
+
+
+def _batch_norm_fits(coefs, scales, shifts, means, variances):
+    """Whether the batch-normalization values are none, or one of each per
+    hidden layer of its width, as fit leaves them."""
+    given = (scales, shifts, means, variances)
+    if not scales:
+        return not any(given)
+    widths = [c.shape[1] for c in coefs[:-1]]
+    return all(
+        [a.shape for a in values] == [(w,) for w in widths] for values in given
     )
 
 

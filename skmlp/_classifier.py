@@ -83,6 +83,9 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         rho=0.9,
         step_size=10,
         gamma=0.1,
+        dropout=0.0,
+        batch_norm=False,
+        batch_norm_momentum=0.1,
         backend="numpy",
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -111,6 +114,9 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         self.rho = rho
         self.step_size = step_size
         self.gamma = gamma
+        self.dropout = dropout
+        self.batch_norm = batch_norm
+        self.batch_norm_momentum = batch_norm_momentum
         self.backend = backend
 
     @available_if(lambda est: est._check_solver())
