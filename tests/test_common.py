@@ -1,5 +1,6 @@
 """scikit-learn's estimator contract, every check, for both estimators (and
-for the L-BFGS solver and the Poisson loss, which take other code paths)."""
+for the L-BFGS solver, the Poisson loss, dropout and batch normalization,
+which take other code paths)."""
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -21,6 +22,8 @@ def _expected_failed_checks(estimator):
         MLPClassifierScratch(solver="lbfgs"),
         MLPRegressorScratch(solver="lbfgs"),
         MLPRegressorScratch(loss="poisson", solver="lbfgs"),
+        MLPClassifierScratch(dropout=0.1, batch_norm=True),
+        MLPRegressorScratch(dropout=0.1, batch_norm=True),
     ],
     expected_failed_checks=_expected_failed_checks,
 )
