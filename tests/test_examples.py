@@ -28,7 +28,7 @@ from skmlp import MLPClassifierScratch, MLPRegressorScratch
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "docs" / "examples").glob("plot_*.py"))
 # The longest script (about 1 s on a quiet core, several on a busy one).
-SLOW_EXAMPLES = {"plot_partial_fit"}
+SLOW_EXAMPLES = {"plot_partial_fit", "plot_dropout_batch_norm"}
 GUIDE = ROOT / "docs" / "user_guide.md"
 
 
