@@ -416,22 +416,10 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
         dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
         units = [self.n_features_in_, *(c.shape[1] for c in self.coefs_)]
         params = self._kept_flat_params()
-        batch_norm_values = self._batch_norm_values()
-        batch_norm = bool(batch_norm_values[0])
         if backend.shares_host_memory and params is not None and params.dtype == dtype:
             # No copy of the weights: a one-row predict would spend most of
             # its time copying them.
-            network = Network(
-                units,
-                self.activation,
-                self.out_activation_,
-                backend,
-                dtype,
-                params,
-                batch_norm=batch_norm,
-            )
-            if batch_norm:
-                network.set_batch_norm(*batch_norm_values)
+            network = self._prediction_network(units, backend, dtype, params)
             return network.predict(backend.input(X, dtype))
 
         def out_of_memory():
@@ -440,18 +428,29 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
             )
 
         with explain_out_of_memory(backend, out_of_memory):
-            network = Network(
-                units,
-                self.activation,
-                self.out_activation_,
-                backend,
-                dtype,
-                batch_norm=batch_norm,
-            )
-            network.set_layers(self.coefs_, self.intercepts_)
-            network.set_batch_norm(*batch_norm_values)
+            network = self._prediction_network(units, backend, dtype)
             output = network.predict(backend.input(X, dtype))
             return backend.to_host(output)
+
+    def _prediction_network(self, units, backend, dtype, params=None):
+        """A network of the fitted model: over ``params`` (the flat host
+        array behind the fitted weights) without copying, or with the
+        weights copied in."""
+        batch_norm_values = self._batch_norm_values()
+        network = Network(
+            units,
+            self.activation,
+            self.out_activation_,
+            backend,
+            dtype,
+            params,
+            batch_norm=bool(batch_norm_values[0]),
+        )
+        if params is None:
+            network.set_layers(self.coefs_, self.intercepts_)
+        # Running statistics live apart from params: always copied (small).
+        network.set_batch_norm(*batch_norm_values)
+        return network
 
     def _prediction_backend(self):
         """The backend to predict with: a model trained on a GPU still
