@@ -398,3 +398,30 @@ def test_warm_start_cannot_switch_batch_norm_on(classification):
     model = MLPClassifierScratch(max_iter=2, warm_start=True).fit(X, y)
     with pytest.raises(ValueError, match="batch_norm cannot change between calls"):
         model.set_params(batch_norm=True).fit(X, y)
+
+
+def test_network_stacks_batch_norm_before_and_dropout_after_the_activation():
+    network = Network(
+        [4, 3, 2, 2],
+        "relu",
+        "softmax",
+        NumpyBackend(),
+        np.float64,
+        dropout=(0.5, 0.0),
+        batch_norm=True,
+    )
+    assert repr(network).splitlines()[1:] == [
+        "  Dense(4, 3)",
+        "  BatchNorm(3, momentum=0.1)",
+        "  Activation(relu)",
+        "  Dropout(0.5)",
+        "  Dense(3, 2)",
+        "  BatchNorm(2, momentum=0.1)",
+        "  Activation(relu)",
+        "  Dense(2, 2)",
+        "  SoftmaxLogLoss()",
+    ]
+    # Scale and shift after every weight and bias: the penalty never sees them.
+    assert network.n_coefs == 4 * 3 + 3 * 2 + 2 * 2
+    assert network.params.size == network.n_coefs + 3 + 2 + 2 + 2 * (3 + 2)
+    assert network.state.size == 2 * (3 + 2)
