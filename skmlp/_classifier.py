@@ -1,9 +1,14 @@
-"""MLPClassifierScratch: target encoding, predict and predict_proba."""
+"""MLPClassifierScratch: target encoding, class weights, predict and
+predict_proba."""
+
+from typing import ClassVar
 
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
     _check_partial_fit_first_call,
@@ -28,6 +33,17 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
     Parameters
     ----------
 {_docs.PARAMETERS}
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes, multiplied into ``sample_weight``: a dict
+        ``{{class_label: weight}}`` (classes left out weigh 1; a label that is
+        not a class raises a ``ValueError``), or 'balanced' for
+        ``n_samples / (n_classes * np.bincount(y))`` computed from the ``y``
+        given to ``fit``, counting each sample by its ``sample_weight``
+        (scikit-learn's ``compute_class_weight``). With
+        early stopping the held-out rows are weighted too. Not for
+        multilabel targets; ``partial_fit`` takes a dict only. Not in
+        scikit-learn's MLP.
+
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
@@ -53,6 +69,11 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
     >>> clf.predict_proba(X_test[:1]).round(2).shape
     (1, 3)
     """
+
+    _parameter_constraints: ClassVar[dict] = {
+        **BaseMLPScratch._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
 
     def __init__(
         self,
@@ -86,7 +107,10 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         dropout=0.0,
         batch_norm=False,
         batch_norm_momentum=0.1,
+        amsgrad=False,
+        scoring=None,
         backend="numpy",
+        class_weight=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -117,7 +141,10 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         self.dropout = dropout
         self.batch_norm = batch_norm
         self.batch_norm_momentum = batch_norm_momentum
+        self.amsgrad = amsgrad
+        self.scoring = scoring
         self.backend = backend
+        self.class_weight = class_weight
 
     @available_if(lambda est: est._check_solver())
     def partial_fit(self, X, y, sample_weight=None, classes=None):
@@ -148,6 +175,18 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         self : object
             The updated estimator.
         """
+        if isinstance(self.class_weight, str) and self.class_weight == "balanced":
+            # scikit-learn's words (SGDClassifier): one chunk's class
+            # frequencies are not those of the whole stream.
+            raise ValueError(
+                "class_weight 'balanced' is not supported for partial_fit. In "
+                "order to use 'balanced' weights, use "
+                "compute_class_weight('balanced', classes=classes, y=y). In "
+                "place of y you can use a large enough sample of the full "
+                "training set target to properly estimate the class frequency "
+                "distributions. Pass the resulting weights as the class_weight "
+                "parameter."
+            )
         y, classes = host_input(y), host_input(classes)
         if _check_partial_fit_first_call(self, classes):
             self._label_binarizer = LabelBinarizer()
@@ -181,6 +220,40 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
                     "call with `classes=`, or refit."
                 )
         return self._label_binarizer.transform(y)
+
+    def _weigh_samples(self, y, sample_weight, dtype):
+        """``sample_weight`` times each sample's class weight (scikit-learn's
+        ``class_weight``: a dict of class label -> weight, classes left out
+        weighing 1, or 'balanced': ``n_samples / (n_classes * count)``, with
+        samples counted by their weight)."""
+        if self.class_weight is None:
+            return sample_weight
+        if self._label_binarizer.y_type_ == "multilabel-indicator":
+            raise ValueError(
+                "class_weight is not supported for multilabel targets: a "
+                "sample weight weighs all labels of a row at once, so it "
+                "cannot weigh each label's classes. Pass sample_weight instead, "
+                "or set class_weight=None."
+            )
+        if isinstance(self.class_weight, dict):
+            known = set(self.classes_.tolist())
+            unknown = [label for label in self.class_weight if label not in known]
+            if unknown:
+                raise ValueError(
+                    f"class_weight has labels {unknown} that are not classes of "
+                    f"the model (classes_ = {self.classes_}). Its keys must be "
+                    "class labels as they appear in y."
+                )
+        y = column_or_1d(y)
+        with np.errstate(divide="ignore"):
+            class_weight = compute_class_weight(
+                self.class_weight, classes=self.classes_, y=y, sample_weight=sample_weight
+            )
+        # 'balanced' gives infinity to a class whose samples all weigh 0:
+        # they stay out of training (not inf * 0 = NaN).
+        class_weight[np.isinf(class_weight)] = 0
+        weights = class_weight[np.searchsorted(self.classes_, y)].astype(dtype)
+        return weights if sample_weight is None else weights * sample_weight
 
     def _output_layer(self):
         if self._label_binarizer.y_type_ == "multiclass":

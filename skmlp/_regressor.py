@@ -98,6 +98,8 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
         dropout=0.0,
         batch_norm=False,
         batch_norm_momentum=0.1,
+        amsgrad=False,
+        scoring=None,
         backend="numpy",
     ):
         self.loss = loss
@@ -130,6 +132,8 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
         self.dropout = dropout
         self.batch_norm = batch_norm
         self.batch_norm_momentum = batch_norm_momentum
+        self.amsgrad = amsgrad
+        self.scoring = scoring
         self.backend = backend
 
     @available_if(lambda est: est._check_solver())
