@@ -425,3 +425,26 @@ def test_network_stacks_batch_norm_before_and_dropout_after_the_activation():
     assert network.n_coefs == 4 * 3 + 3 * 2 + 2 * 2
     assert network.params.size == network.n_coefs + 3 + 2 + 2 + 2 * (3 + 2)
     assert network.state.size == 2 * (3 + 2)
+
+
+def test_a_scorer_predicts_with_each_epochs_running_statistics(classification):
+    X, y = classification
+    seen = []
+
+    def scorer(estimator, X_val, y_val):
+        seen.append(estimator.batch_norm_running_means_[0].copy())
+        return estimator.score(X_val, y_val)
+
+    model = MLPClassifierScratch(
+        early_stopping=True,
+        scoring=scorer,
+        n_iter_no_change=3,
+        max_iter=30,
+        batch_size=16,
+        random_state=0,
+        batch_norm=True,
+    ).fit(X, y)
+    assert len(seen) == model.n_iter_
+    assert not np.array_equal(seen[0], seen[1])
+    best = int(np.argmax(model.validation_scores_))
+    assert_array_equal(model.batch_norm_running_means_[0], seen[best])
