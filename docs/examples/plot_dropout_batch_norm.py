@@ -1,4 +1,7 @@
-"""Dropout and batch normalization: learning curves on digits.
+"""
+===================================================================
+Dropout and batch normalization: learning curves on digits
+===================================================================
 
 Four networks of one hidden layer of 128 ReLU units, trained with Adam and no
 L2 penalty on a small training set (300 digits, so that a plain network
@@ -10,18 +13,10 @@ faster and reaches the best held-out accuracy. Dropout keeps the training loss
 up (each batch trains a thinned network) and, alone, learns more slowly in
 these 30 epochs; on top of batch normalization it stays closer to its
 training loss.
-
-Run ``python docs/examples/plot_dropout_batch_norm.py [OUTPUT.png]``; without
-an argument the plot is written next to this script.
 """
 
-import sys
 import warnings
-from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_digits
@@ -38,16 +33,20 @@ SETTINGS = {
 }
 EPOCHS = 30
 
+X, y = load_digits(return_X_y=True)
+X_train, X_test, y_train, y_test = train_test_split(
+    X / 16, y, train_size=300, stratify=y, random_state=0
+)
 
-def learning_curves(X_train, X_test, y_train, y_test, **features):
-    """Training loss and test accuracy after each epoch."""
+
+def learning_curves(**features):
+    """Training loss and held-out accuracy after each epoch."""
     clf = MLPClassifierScratch(
         hidden_layer_sizes=(128,),
         alpha=0.0,
         batch_size=32,
         max_iter=1,
         warm_start=True,
-        random_state=0,
         **features,
     )
     accuracy = []
@@ -61,32 +60,21 @@ def learning_curves(X_train, X_test, y_train, y_test, **features):
     return clf.loss_curve_, accuracy
 
 
-def main(output):
-    X, y = load_digits(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(
-        X / 16, y, train_size=300, stratify=y, random_state=0
-    )
-    epochs = np.arange(1, EPOCHS + 1)
-    fig, (loss_ax, score_ax) = plt.subplots(1, 2, figsize=(10, 4.5), layout="constrained")
-    for label, features in SETTINGS.items():
-        loss, accuracy = learning_curves(X_train, X_test, y_train, y_test, **features)
-        loss_ax.plot(epochs, loss, label=label)
-        score_ax.plot(epochs, accuracy, label=f"{label}: {accuracy[-1]:.3f}")
-    loss_ax.set_yscale("log")
-    loss_ax.set_xlabel("epoch")
-    loss_ax.set_ylabel("training loss (log scale)")
-    score_ax.set_xlabel("epoch")
-    score_ax.set_ylabel("held-out accuracy")
-    score_ax.set_ylim(0.8, 1.0)
-    for ax in (loss_ax, score_ax):
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize="small")
-    fig.suptitle("Dropout and batch normalization on 300 training digits")
-    fig.savefig(output, dpi=100)
-    plt.close(fig)
-    return output
+epochs = np.arange(1, EPOCHS + 1)
+fig, (loss_ax, score_ax) = plt.subplots(1, 2, figsize=(10, 4.5), layout="constrained")
+for label, features in SETTINGS.items():
+    loss, accuracy = learning_curves(**features)
+    loss_ax.plot(epochs, loss, label=label)
+    score_ax.plot(epochs, accuracy, label=f"{label}: {accuracy[-1]:.3f}")
+loss_ax.set_yscale("log")
+loss_ax.set_xlabel("epoch")
+loss_ax.set_ylabel("training loss (log scale)")
+score_ax.set_xlabel("epoch")
+score_ax.set_ylabel("held-out accuracy")
+score_ax.set_ylim(0.8, 1.0)
+for ax in (loss_ax, score_ax):
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
+fig.suptitle("Dropout and batch normalization on 300 training digits")
 
-
-if __name__ == "__main__":
-    default = Path(__file__).with_suffix(".png")
-    print(main(sys.argv[1] if len(sys.argv) > 1 else default))
+plt.show()
