@@ -25,6 +25,7 @@ from scipy.special import expit as _numpy_expit
 from . import _numba_kernels
 from ._activations import ACTIVATIONS
 from ._cupy_kernels import BIAS_ACTIVATION
+from ._layers import BatchNorm, Dropout
 from ._losses import OUTPUTS
 
 BACKENDS = ("numpy", "cupy", "auto")
@@ -108,6 +109,25 @@ class NumpyBackend(_Backend):
         the NumPy ``random_state`` (the draws scikit-learn's MLP makes)."""
         return random_state.shuffle
 
+    def dropout(self, rate, width, dtype):
+        """A dropout layer of ``rate`` over ``width`` units."""
+        return Dropout(rate, width, self, dtype)
+
+    def batch_norm(self, width, momentum, dtype):
+        """A batch normalization of ``width`` units."""
+        return BatchNorm(width, momentum, self, dtype)
+
+    @staticmethod
+    def uniform(random_state):
+        """``uniform(out)`` filling ``out`` with uniform draws in [0, 1) from
+        a generator seeded by one draw of the NumPy ``random_state``."""
+        generator = np.random.default_rng(_seed(random_state))
+
+        def fill(out):
+            generator.random(out=out, dtype=out.dtype)
+
+        return fill
+
 
 class CupyBackend(_Backend):
     """The same core on an NVIDIA GPU: CuPy arrays, cuBLAS GEMMs, and fused
@@ -164,8 +184,30 @@ class CupyBackend(_Backend):
         """``shuffle(order)`` on the device, from a CuPy generator seeded by
         one draw of ``random_state`` (so runs reproduce; the order differs
         from the NumPy backend's)."""
-        seed = int(random_state.randint(np.iinfo(np.int32).max))
-        return self.xp.random.RandomState(seed).shuffle
+        return self.xp.random.RandomState(_seed(random_state)).shuffle
+
+    def dropout(self, rate, width, dtype):
+        """A dropout layer whose mask is made and applied by one kernel."""
+        return self._fused.FusedDropout(rate, width, self, dtype)
+
+    def batch_norm(self, width, momentum, dtype):
+        """A batch normalization whose elementwise steps are fused kernels."""
+        return self._fused.FusedBatchNorm(width, momentum, self, dtype)
+
+    def uniform(self, random_state):
+        """``uniform(out)`` filling ``out`` on the device from a CuPy
+        generator seeded by one draw of ``random_state``."""
+        generator = self.xp.random.RandomState(_seed(random_state))
+
+        def fill(out):
+            out[...] = generator.random_sample(out.shape, dtype=out.dtype)
+
+        return fill
+
+
+def _seed(random_state):
+    """One draw of the NumPy ``random_state``, to seed another generator."""
+    return int(random_state.randint(np.iinfo(np.int32).max))
 
 
 def get_backend(name):

@@ -34,7 +34,7 @@ from ._backend import (
     supports_sparse,
 )
 from ._callbacks import CallbackSupport, begin_fit_task, with_callbacks
-from ._network import PREDICT_CHUNK_ROWS, Network, layer_views
+from ._network import PREDICT_CHUNK_ROWS, Network, layer_views, paired_views
 from ._optimizers import OPTIMIZERS
 from ._penalties import Penalty
 from ._schedules import SCHEDULES, LearningRateSchedule
@@ -83,6 +83,9 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
         "rho": [Interval(Real, 0, 1, closed="left")],
         "step_size": [Interval(Integral, 1, None, closed="left")],
         "gamma": [Interval(Real, 0, None, closed="neither")],
+        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
+        "batch_norm": ["boolean"],
+        "batch_norm_momentum": [Interval(Real, 0, 1, closed="right")],
         "amsgrad": ["boolean"],
         # Strings are checked against the scorer names by check_scoring.
         "scoring": [None, str, callable],
@@ -171,6 +174,24 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
             )
         return [int(s) for s in sizes]
 
+    def _dropout_rates(self, n_hidden):
+        """One dropout rate per hidden layer, checked."""
+        if not np.iterable(self.dropout):
+            return [float(self.dropout)] * n_hidden
+        rates = [float(rate) for rate in self.dropout]
+        if len(rates) != n_hidden:
+            raise ValueError(
+                f"dropout has {len(rates)} rates but hidden_layer_sizes has "
+                f"{n_hidden} hidden layers. Give one rate per hidden layer, or "
+                "one float for all."
+            )
+        if not all(0 <= rate < 1 for rate in rates):
+            raise ValueError(
+                f"Every dropout rate must be in [0, 1), got {rates}: 0 keeps "
+                "every unit, and a rate of 1 would drop them all."
+            )
+        return rates
+
     @with_callbacks
     def _fit(self, X, y, sample_weight, incremental):
         hidden_sizes = self._hidden_layer_sizes()
@@ -201,6 +222,15 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
         backend = get_backend(self.backend)
         layer_units = [X.shape[1], *hidden_sizes, Y.shape[1]]
         lbfgs = self.solver == "lbfgs"
+        dropout = self._dropout_rates(len(hidden_sizes))
+        if lbfgs and any(dropout):
+            raise ValueError(
+                "dropout does not work with solver='lbfgs': L-BFGS's line "
+                "search compares the loss at several points, which needs one "
+                "deterministic objective, and dropout draws a new random mask "
+                "at every evaluation. Use a stochastic solver (solver='adam', "
+                "'sgd' or 'rmsprop'), or set dropout=0."
+            )
 
         def out_of_memory():
             n_samples = X.shape[0]
@@ -219,6 +249,9 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
                 backend,
                 X.dtype,
                 penalty=Penalty(alpha=self.alpha),
+                dropout=dropout,
+                batch_norm=self.batch_norm,
+                batch_norm_momentum=self.batch_norm_momentum,
             )
             if first_pass or not incremental:
                 # A fresh stream per fit; partial_fit keeps drawing from the last.
@@ -230,6 +263,8 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
                 self.n_layers_ = len(layer_units)
             else:
                 network.set_layers(self.coefs_, self.intercepts_)
+                network.set_batch_norm(*self._batch_norm_values())
+            network.seed(self._random_state)
             # Every call, as a continued fit may train with a changed ``loss``.
             self.out_activation_ = network.output.name
 
@@ -247,6 +282,7 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
         self._set_result(result)
 
         self._keep_layers(backend.to_host(network.params), network.shapes)
+        self._keep_running_statistics(backend.to_host(network.state))
         if not all(np.isfinite(p).all() for p in self.coefs_ + self.intercepts_):
             raise ValueError(self._diverged_message())
         if not (lbfgs or incremental or result.stopped):
@@ -470,9 +506,8 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
             # No copy of the weights: a one-row predict would spend most of
             # its time copying them.
             with _quiet_float_errors():
-                return Network(
-                    units, self.activation, self.out_activation_, backend, dtype, params
-                ).predict(backend.input(X, dtype))
+                network = self._prediction_network(units, backend, dtype, params)
+                return network.predict(backend.input(X, dtype))
 
         def out_of_memory():
             return predict_out_of_memory_message(
@@ -480,12 +515,29 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
             )
 
         with explain_out_of_memory(backend, out_of_memory), _quiet_float_errors():
-            network = Network(
-                units, self.activation, self.out_activation_, backend, dtype
-            )
-            network.set_layers(self.coefs_, self.intercepts_)
+            network = self._prediction_network(units, backend, dtype)
             output = network.predict(backend.input(X, dtype))
             return backend.to_host(output)
+
+    def _prediction_network(self, units, backend, dtype, params=None):
+        """A network of the fitted model: over ``params`` (the flat host
+        array behind the fitted weights) without copying, or with the
+        weights copied in."""
+        batch_norm_values = self._batch_norm_values()
+        network = Network(
+            units,
+            self.activation,
+            self.out_activation_,
+            backend,
+            dtype,
+            params,
+            batch_norm=bool(batch_norm_values[0]),
+        )
+        if params is None:
+            network.set_layers(self.coefs_, self.intercepts_)
+        # Running statistics live apart from params: always copied (small).
+        network.set_batch_norm(*batch_norm_values)
+        return network
 
     def _prediction_backend(self):
         """The backend to predict with: a model trained on a GPU still
@@ -502,19 +554,54 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
 
     # ------------------------------------------------ the fitted weights
     def _keep_layers(self, flat, shapes):
-        """Set ``coefs_`` and ``intercepts_`` to the per-layer views of the
-        flat host array ``flat`` (the network's layout) and remember them."""
+        """Set ``coefs_``, ``intercepts_`` and the batch normalizations'
+        scales and shifts to the per-layer views of the flat host array
+        ``flat`` (the network's layout) and remember them."""
         for name, value in _layer_attributes(flat, shapes).items():
             setattr(self, name, value)
+    def _keep_running_statistics(self, state):
+        """Set the running means and variances from the network's host
+        ``state`` buffer (copies, so that each pickles on its own)."""
+        means, variances = paired_views(state, 0, self.coefs_)
+        self.batch_norm_running_means_ = [mean.copy() for mean in means]
+        self.batch_norm_running_vars_ = [var.copy() for var in variances]
+
+    def _trainable_layers(self):
+        """Every per-layer array of ``params``, in the flat buffer's order."""
+        scales = getattr(self, "batch_norm_scales_", [])
+        shifts = getattr(self, "batch_norm_shifts_", [])
+        return [
+            *self.coefs_,
+            *self.intercepts_,
+            *(a for pair in zip(scales, shifts) for a in pair),
+        ]
+
+    def _batch_norm_values(self):
+        """Scales, shifts, running means and variances, as
+        :meth:`Network.set_batch_norm` takes them (empty lists for a model
+        without batch normalization, or weights set by hand)."""
+        return tuple(
+            getattr(self, name, [])
+            for name in (
+                "batch_norm_scales_",
+                "batch_norm_shifts_",
+                "batch_norm_running_means_",
+                "batch_norm_running_vars_",
+            )
+        )
 
     def _kept_flat_params(self):
-        """The flat array behind ``coefs_`` and ``intercepts_`` while they
-        still hold the views that fit made (edited in place or not), else
-        None: the user assigned other arrays, which must then be copied (also
-        where no fit made any: weights set on a fresh estimator)."""
-        flat, coefs, intercepts = getattr(self, "_flat_layers", (None, (), ()))
-        if flat is not None and len(self.coefs_) == len(coefs) and all(
-            a is b for a, b in zip([*self.coefs_, *self.intercepts_], coefs + intercepts)
+        """The flat array behind ``coefs_``, ``intercepts_`` (and the batch
+        normalizations' scales and shifts) while they still hold the views
+        that fit made (edited in place or not), else None: the user assigned
+        other arrays, which must then be copied (also where no fit made any:
+        weights set on a fresh estimator)."""
+        flat, kept = getattr(self, "_flat_layers", (None, ()))
+        layers = self._trainable_layers()
+        if (
+            flat is not None
+            and len(layers) == len(kept)
+            and all(a is b for a, b in zip(layers, kept))
         ):
             return flat
         return None
@@ -554,19 +641,21 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
             self.coefs_, self.intercepts_, getattr(self, "n_features_in_", None)
         )
         if isinstance(trainer, dict):
-            n_params = sum(a.size for a in [*self.coefs_, *self.intercepts_])
+            n_params = sum(a.size for a in self._trainable_layers())
             trainer = Trainer.from_state(trainer, n_params)
         self._trainer = trainer
         # Saving stores each layer's array on its own: gather them again into
         # one flat array, as fit leaves them, so predict need not copy.
         # Layers of different dtypes (assigned by hand) are kept as they
         # are, for predict to convert.
-        layers = [*self.coefs_, *self.intercepts_]
-        if len({a.dtype for a in layers}) == 1:
+        layers = self._trainable_layers()
+        if len({a.dtype for a in layers}) == 1 and _batch_norm_fits(
+            self.coefs_, *self._batch_norm_values()
+        ):
             flat = np.concatenate([a.ravel() for a in layers])
             self._keep_layers(flat, [c.shape for c in self.coefs_])
         else:
-            self._flat_layers = (None, (), ())
+            self._flat_layers = (None, ())
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -592,13 +681,19 @@ def _result_attributes(result):
 
 
 def _layer_attributes(flat, shapes):
-    """``coefs_`` and ``intercepts_`` as views of the flat host array ``flat``,
-    and the record that they are (``_kept_flat_params``)."""
+    """``coefs_``, ``intercepts_`` and the batch normalizations' scales and
+    shifts as views of the flat host array ``flat``, and the record that they
+    are (``_kept_flat_params``)."""
     coefs, intercepts = layer_views(flat, shapes)
+    n_dense = sum(fan_in * fan_out + fan_out for fan_in, fan_out in shapes)
+    scales, shifts = paired_views(flat, n_dense, coefs)
+    trainable = [*coefs, *intercepts, *(a for pair in zip(scales, shifts) for a in pair)]
     return {
         "coefs_": coefs,
         "intercepts_": intercepts,
-        "_flat_layers": (flat, tuple(coefs), tuple(intercepts)),
+        "batch_norm_scales_": scales,
+        "batch_norm_shifts_": shifts,
+        "_flat_layers": (flat, tuple(trainable)),
     }
 
 
@@ -651,6 +746,18 @@ def _quiet_float_errors():
     values: predictions carry inf/NaN as values, and fit reports divergence
     once, in its own words. (CuPy never warns about these.)"""
     return np.errstate(over="ignore", divide="ignore", invalid="ignore")
+
+
+def _batch_norm_fits(coefs, scales, shifts, means, variances):
+    """Whether the batch-normalization values are none, or one of each per
+    hidden layer of its width, as fit leaves them."""
+    given = (scales, shifts, means, variances)
+    if not scales:
+        return not any(given)
+    widths = [c.shape[1] for c in coefs[:-1]]
+    return all(
+        [a.shape for a in values] == [(w,) for w in widths] for values in given
+    )
 
 
 def _can_stratify(Y, n_validation):

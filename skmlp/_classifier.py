@@ -105,6 +105,9 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         rho=0.9,
         step_size=10,
         gamma=0.1,
+        dropout=0.0,
+        batch_norm=False,
+        batch_norm_momentum=0.1,
         amsgrad=False,
         scoring=None,
         backend="numpy",
@@ -136,6 +139,9 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         self.rho = rho
         self.step_size = step_size
         self.gamma = gamma
+        self.dropout = dropout
+        self.batch_norm = batch_norm
+        self.batch_norm_momentum = batch_norm_momentum
         self.amsgrad = amsgrad
         self.scoring = scoring
         self.backend = backend

@@ -6,6 +6,8 @@ several array operations:
 
 - bias + activation of a hidden layer (one elementwise kernel per activation),
 - the activation's derivative times the incoming delta,
+- dropout's mask made and applied, and batch normalization's elementwise
+  steps (normalise, scale, their backward),
 - the whole optimizer step for every layer at once, over the flat
   ``params`` / ``grads`` / state buffers,
 - softmax over each row of the output, and each output loss (one reduction).
@@ -23,6 +25,7 @@ import math
 from typing import NamedTuple
 
 from ._activations import ACTIVATIONS
+from ._layers import BatchNorm, Dropout
 from ._losses import IdentitySquaredError, SigmoidLogLoss, SoftmaxLogLoss
 from ._optimizers import SGD, Adam, RMSprop
 
@@ -103,6 +106,39 @@ OPTIMIZER_STEPS = {
 
 EXPIT = ElementwiseSpec("T x", "T y", "y = 1 / (1 + exp(-x))", "skmlp_expit")
 
+# Dropout's mask made from the uniform noise and applied in the same pass
+# (forward), and again from the kept noise in backward: no mask is stored.
+DROPOUT_FORWARD = ElementwiseSpec(
+    "T noise, T rate, T scale, T a", "T out",
+    "out = a * (noise >= rate) * scale", "skmlp_dropout_forward",
+)
+DROPOUT_BACKWARD = ElementwiseSpec(
+    "T noise, T rate, T scale", "T delta",
+    "delta = delta * (noise >= rate) * scale", "skmlp_dropout_backward",
+)
+
+# Batch normalization's elementwise steps, in the order of the operations of
+# skmlp._layers.BatchNorm's methods of the same names.
+BATCH_NORM = {
+    "centre": ElementwiseSpec(
+        "T mean", "T z, T centred",
+        "centred = z - mean; z = centred * centred", "skmlp_batch_norm_centre",
+    ),
+    "normalise": ElementwiseSpec(
+        "T inv_std, T scale", "T normalised, T z",
+        "normalised = normalised * inv_std; z = normalised * scale",
+        "skmlp_batch_norm_normalise",
+    ),
+    "infer": ElementwiseSpec(
+        "T mean, T factor", "T z", "z = (z - mean) * factor", "skmlp_batch_norm_infer",
+    ),
+    "backward_step": ElementwiseSpec(
+        "T normalised, T shift_grad_mean, T scale_grad_mean, T factor", "T delta",
+        "delta = (delta - shift_grad_mean - normalised * scale_grad_mean) * factor",
+        "skmlp_batch_norm_backward",
+    ),
+}
+
 
 def _typed(names):
     return ", ".join(f"T {name}" for name in names)
@@ -136,6 +172,9 @@ class ElementwiseKernels:
             name: make(optimizer_step_spec(name)) for name in OPTIMIZER_STEPS
         }
         self.expit = make(EXPIT)
+        self.dropout_forward = make(DROPOUT_FORWARD)
+        self.dropout_backward = make(DROPOUT_BACKWARD)
+        self.batch_norm = {name: make(spec) for name, spec in BATCH_NORM.items()}
 
 
 def cupy_elementwise(cupy):
@@ -174,6 +213,46 @@ class FusedActivation:
     def backward(self, a, delta):
         if self._derivative is not None:
             self._derivative(a, delta)
+
+
+class FusedDropout(Dropout):
+    """:class:`~skmlp._layers.Dropout` with its mask made and applied in one
+    kernel; backward remakes the mask from the kept noise."""
+
+    def __init__(self, rate, width, backend, dtype):
+        super().__init__(rate, width, backend, dtype)
+        self._kernels = backend.kernels
+
+    def _apply(self, noise, a, out):
+        self._kept = noise
+        self._kernels.dropout_forward(noise, self.rate, self.scale, a, out)
+
+    def backward(self, delta):
+        self._kernels.dropout_backward(self._kept, self.rate, self.scale, delta)
+        return delta
+
+
+class FusedBatchNorm(BatchNorm):
+    """:class:`~skmlp._layers.BatchNorm` with each elementwise step one
+    kernel (the reductions stay CuPy's)."""
+
+    def __init__(self, width, momentum, backend, dtype):
+        super().__init__(width, momentum, backend, dtype)
+        self._steps = backend.kernels.batch_norm
+
+    def _centre(self, mean, z, centred):
+        self._steps["centre"](mean, z, centred)
+
+    def _normalise(self, inv_std, scale, normalised, z):
+        self._steps["normalise"](inv_std, scale, normalised, z)
+
+    def _infer(self, mean, factor, z):
+        self._steps["infer"](mean, factor, z)
+
+    def _backward_step(self, normalised, shift_grad_mean, scale_grad_mean, factor, delta):
+        self._steps["backward_step"](
+            normalised, shift_grad_mean, scale_grad_mean, factor, delta
+        )
 
 
 def fused_step(optimizer, kernels):

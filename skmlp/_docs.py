@@ -125,6 +125,27 @@ default='constant'
     gamma : float, default=0.1
         Factor of each decay of the 'step' schedule. Not in scikit-learn.
 
+    dropout : float or array-like of shape (n_layers - 2,), default=0.0
+        Dropout rate of the hidden layers, each in [0, 1): one for all, or
+        one per hidden layer. While training, each hidden unit's output is
+        zeroed with this probability and the others are scaled by
+        ``1 / (1 - rate)`` (inverted dropout); prediction never drops.
+        Masks are drawn from ``random_state``'s stream (on the device with
+        'cupy'). Needs a stochastic solver. Not in scikit-learn.
+
+    batch_norm : bool, default=False
+        Normalise each hidden layer's ``X @ W + b`` over the batch before its
+        activation, with a learned scale and shift (unpenalised by
+        ``alpha``; PyTorch's ``BatchNorm1d``, ``eps=1e-5``). Prediction uses
+        running statistics, so each row's output depends on that row alone.
+        With 'lbfgs' every evaluation normalises over all rows and the
+        running statistics are those of all rows at the solution. Not in
+        scikit-learn.
+
+    batch_norm_momentum : float, default=0.1
+        Weight of each batch in the running statistics (PyTorch's
+        convention): ``running = (1 - momentum) * running + momentum *
+        batch``, with the batch's unbiased variance. In (0, 1].
     amsgrad : bool, default=False
         Use the AMSGrad variant of 'adam' (Reddi et al., as PyTorch's
         ``Adam(amsgrad=True)``): the step divides by the running maximum of
@@ -194,6 +215,21 @@ ATTRIBUTES = """\
 
     intercepts_ : list of ndarray of shape (n_fan_out,)
         Bias vector of each layer (assignable like ``coefs_``).
+
+    batch_norm_scales_ : list of ndarray of shape (n_units,)
+        Learned scale of each hidden layer's batch normalization (an empty
+        list without ``batch_norm``). Assignable like ``coefs_``.
+
+    batch_norm_shifts_ : list of ndarray of shape (n_units,)
+        Learned shift of each hidden layer's batch normalization.
+
+    batch_norm_running_means_ : list of ndarray of shape (n_units,)
+        Running mean of each hidden layer's ``X @ W + b``, which ``predict``
+        normalises with. Carried on by ``warm_start`` and ``partial_fit``;
+        with ``early_stopping``, that of the best epoch.
+
+    batch_norm_running_vars_ : list of ndarray of shape (n_units,)
+        Running (unbiased) variance, alike.
 
     n_features_in_ : int
         Number of features seen during ``fit``.

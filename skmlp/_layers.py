@@ -25,8 +25,9 @@ Layers write their outputs into buffers allocated once for the most rows seen
 """
 
 # The order of the parameter groups in the flat buffer. Penalties act on the
-# first group only.
-PARAMETER_GROUPS = ("weights", "biases")
+# first group only; "unpenalised" holds batch normalization's scale and shift,
+# after the biases so that a network without it keeps today's layout.
+PARAMETER_GROUPS = ("weights", "biases", "unpenalised")
 
 
 def is_sparse(array):
@@ -57,6 +58,9 @@ class Dense:
     is made with ``input_delta=False``: nothing below it needs its input's
     gradient, so backprop skips that GEMM.
     """
+
+    # The parameter an Activation above adds in its fused step.
+    bias_name = "intercept"
 
     def __init__(self, fan_in, fan_out, backend, dtype, input_delta=True):
         self.fan_in, self.fan_out = fan_in, fan_out
@@ -117,8 +121,9 @@ class Dense:
 
 class Activation:
     """A hidden activation function (``skmlp._activations``) applied in place,
-    adding the bias of ``bias_from`` (the dense layer below) in the same step
-    so that a GPU backend runs both as one kernel.
+    adding the bias of ``bias_from`` (the layer below: a dense layer's
+    ``intercept``, or a batch normalization's ``shift``) in the same step so
+    that a GPU backend runs both as one kernel.
 
     What backward needs is kept as the function declares: its output (the
     buffer itself), or -- ``derivative_from_output = False`` -- the
@@ -130,6 +135,7 @@ class Activation:
         self.function = function
         self.bias_from = bias_from
         bias_from.add_bias = False
+        self._bias_name = bias_from.bias_name
         self.parameters, self.state = {}, {}
         self._add = backend.xp.add
         self._pre_activation = (
@@ -143,7 +149,7 @@ class Activation:
         return f"Activation({self.function.name})"
 
     def forward(self, z, training):
-        bias = self.bias_from.intercept
+        bias = getattr(self.bias_from, self._bias_name)
         if training:
             if self._pre_activation is None:
                 self._kept = z
@@ -157,3 +163,181 @@ class Activation:
     def backward(self, delta):
         self.function.backward(self._kept, delta)
         return delta
+
+
+class Dropout:
+    """Inverted dropout of rate ``rate``: while training, each value is kept
+    with probability ``1 - rate`` and scaled by ``1 / (1 - rate)`` (so its
+    expectation is unchanged), else zeroed; at prediction the layer passes
+    its input through.
+
+    The uniform draws come from ``uniform(out)`` (set by
+    :meth:`~skmlp._network.Network.seed`), which fills ``out`` in place.
+    The output goes into a buffer of its own, not the input's: the activation
+    below keeps its output for its derivative (ReLU, tanh, logistic), which
+    must stay the undropped one. Backward multiplies ``delta`` by the same
+    mask in place, before the activation's derivative.
+    """
+
+    def __init__(self, rate, width, backend, dtype):
+        self.rate = rate
+        self.scale = 1 / (1 - rate)
+        self.parameters, self.state = {}, {}
+        self.uniform = None
+        self._xp = backend.xp
+        self._noise = RowBuffer(backend.xp, width, dtype)
+        self._output = RowBuffer(backend.xp, width, dtype)
+        self._keep = RowBuffer(backend.xp, width, bool)
+        self._kept = None
+
+    def __repr__(self):
+        return f"Dropout({self.rate})"
+
+    def forward(self, a, training):
+        if not training:
+            return a
+        n_rows = a.shape[0]
+        noise = self._noise(n_rows)
+        self.uniform(noise)
+        out = self._output(n_rows)
+        self._apply(noise, a, out)
+        return out
+
+    def _apply(self, noise, a, out):
+        """``out = a * (noise >= rate) * scale``, keeping what backward needs.
+        (A one-byte mask: a quarter of a float mask's memory traffic.)"""
+        keep = self._keep(noise.shape[0])
+        self._kept = self._xp.greater_equal(noise, self.rate, out=keep)
+        self._xp.multiply(a, keep, out=out)
+        out *= self.scale
+
+    def backward(self, delta):
+        delta *= self._kept
+        delta *= self.scale
+        return delta
+
+
+class BatchNorm:
+    """Batch normalization of a dense layer's output ``z``, before the
+    activation (Ioffe and Szegedy; PyTorch's ``BatchNorm1d``):
+    ``scale * (z - mean) / sqrt(var + eps) + shift``.
+
+    While training, ``mean`` and ``var`` are the batch's (the biased
+    variance), and the running statistics move towards them by ``momentum``
+    -- ``running = (1 - momentum) * running + momentum * batch``, with the
+    batch's unbiased variance, PyTorch's convention. A one-row batch has no
+    variance: it leaves the running statistics as they are. ``momentum=None``
+    freezes them (L-BFGS's line search). At prediction the running
+    statistics stand in for the batch's, so each row's output depends on
+    that row alone.
+
+    ``shift`` is added by the :class:`Activation` above, fused with its
+    nonlinearity (``add_bias`` False), as a dense layer's intercept is.
+    """
+
+    bias_name = "shift"
+    eps = 1e-5
+
+    def __init__(self, width, momentum, backend, dtype):
+        # fan_out as a dense layer's: the width of what it passes up.
+        self.width = self.fan_out = width
+        self.momentum = momentum
+        self.parameters = {
+            "scale": ("unpenalised", (width,)),
+            "shift": ("unpenalised", (width,)),
+        }
+        self.state = {"running_mean": (width,), "running_var": (width,)}
+        self.add_bias = True
+        xp = self._xp = backend.xp
+        self._normalised = RowBuffer(xp, width, dtype)
+        self._mean = xp.empty(width, dtype)
+        self._var = xp.empty(width, dtype)
+        self._inv_std = xp.empty(width, dtype)
+        self._scale_grad_mean = xp.empty(width, dtype)
+        self._product = RowBuffer(xp, width, dtype)
+
+    def __repr__(self):
+        return f"BatchNorm({self.width}, momentum={self.momentum})"
+
+    def initialize(self):
+        """Scale 1, shift 0, running mean 0 and variance 1, as PyTorch's."""
+        self.scale[...] = 1
+        self.shift[...] = 0
+        self.running_mean[...] = 0
+        self.running_var[...] = 1
+
+    def forward(self, z, training):
+        xp = self._xp
+        if training:
+            normalised = self._normalised(z.shape[0])
+            z.mean(axis=0, out=self._mean)
+            # z is overwritten with the squared deviations (then with the
+            # output): no temporary.
+            self._centre(self._mean, z, normalised)
+            z.mean(axis=0, out=self._var)
+            self._update_running_statistics(z.shape[0])
+            xp.add(self._var, self.eps, out=self._inv_std)
+            xp.sqrt(self._inv_std, out=self._inv_std)
+            xp.reciprocal(self._inv_std, out=self._inv_std)
+            self._normalise(self._inv_std, self.scale, normalised, z)
+        else:
+            factor = self.scale / xp.sqrt(self.running_var + self.eps)
+            self._infer(self.running_mean, factor, z)
+        if self.add_bias:
+            z += self.shift
+        return z
+
+    def _update_running_statistics(self, n_rows):
+        momentum = self.momentum
+        if momentum is None or n_rows < 2:
+            return
+        self.running_mean *= 1 - momentum
+        self.running_mean += momentum * self._mean
+        self.running_var *= 1 - momentum
+        self.running_var += (momentum * n_rows / (n_rows - 1)) * self._var
+
+    def backward(self, delta):
+        """d(loss)/dz from d(loss)/d(output): with ``x`` the normalised
+        values and ``n`` the rows, ``scale / std * (delta - mean(delta) -
+        x * mean(delta * x))``, each mean over the rows."""
+        n_rows = delta.shape[0]
+        normalised = self._normalised(n_rows)
+        delta.sum(axis=0, out=self.shift_grad)
+        product = self._product(n_rows)
+        self._xp.multiply(delta, normalised, out=product)
+        product.sum(axis=0, out=self.scale_grad)
+        self._xp.divide(self.scale_grad, n_rows, out=self._scale_grad_mean)
+        self._backward_step(
+            normalised,
+            self.shift_grad / n_rows,
+            self._scale_grad_mean,
+            self.scale * self._inv_std,
+            delta,
+        )
+        return delta
+
+    # The elementwise steps, one kernel each on a GPU (skmlp._cupy_kernels).
+    def _centre(self, mean, z, centred):
+        """``centred = z - mean; z = centred ** 2``."""
+        self._xp.subtract(z, mean, out=centred)
+        self._xp.square(centred, out=z)
+
+    def _normalise(self, inv_std, scale, normalised, z):
+        """``normalised *= inv_std; z = normalised * scale``."""
+        normalised *= inv_std
+        self._xp.multiply(normalised, scale, out=z)
+
+    def _infer(self, mean, factor, z):
+        """``z = (z - mean) * factor``."""
+        z -= mean
+        z *= factor
+
+    def _backward_step(self, normalised, shift_grad_mean, scale_grad_mean, factor, delta):
+        """``delta = (delta - shift_grad_mean - normalised * scale_grad_mean)
+        * factor``."""
+        delta -= shift_grad_mean
+        # The product buffer is free again: scale_grad is summed.
+        product = self._product(delta.shape[0])
+        self._xp.multiply(normalised, scale_grad_mean, out=product)
+        delta -= product
+        delta *= factor

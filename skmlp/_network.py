@@ -11,11 +11,12 @@ here knows about scikit-learn; the array module comes from the backend, so
 the same code runs on NumPy and CuPy.
 """
 
+import contextlib
 import math
 from functools import cached_property
 from itertools import pairwise
 
-from ._layers import PARAMETER_GROUPS, Activation, Dense, RowBuffer
+from ._layers import PARAMETER_GROUPS, Activation, BatchNorm, Dense, Dropout, RowBuffer
 from ._penalties import Penalty
 
 # Rows per chunk of a prediction: its hidden activations stay small (and in
@@ -37,6 +38,22 @@ def layer_views(flat, shapes):
         intercepts.append(flat[start : start + fan_out])
         start += fan_out
     return coefs, intercepts
+
+
+def paired_views(flat, start, coefs):
+    """Split ``flat[start:]`` into two lists of per-hidden-layer vectors laid
+    out pair by pair, the layout of batch normalization's scale and shift
+    (in ``params``, after the biases) and of its running mean and variance
+    (in ``state``), for the dense layers of weight matrices ``coefs``. Empty
+    lists when ``flat`` ends at ``start`` (no batch normalization)."""
+    firsts, seconds = [], []
+    if flat.shape[0] > start:
+        for coef in coefs[:-1]:
+            width = coef.shape[1]
+            firsts.append(flat[start : start + width])
+            seconds.append(flat[start + width : start + 2 * width])
+            start += 2 * width
+    return firsts, seconds
 
 
 def parameter_slots(layers):
@@ -88,7 +105,10 @@ class Network:
     :class:`~skmlp._penalties.Penalty`, none by default) is added to the loss.
 
     ``params``, when given, is an existing flat buffer of the right size and
-    dtype to use as the network's weights without copying them.
+    dtype to use as the network's weights without copying them. ``dropout``
+    gives each hidden layer's dropout rate (0 for none, the default);
+    ``batch_norm`` puts a batch normalization with ``batch_norm_momentum``
+    after each hidden dense layer.
 
     Attributes
     ----------
@@ -100,7 +120,8 @@ class Network:
         :meth:`loss_gradient`; like ``scratch``, made on first use, so a
         network that only predicts never allocates it).
     state : 1-D array
-        Every layer's non-trainable state (empty for the layers of today).
+        Every layer's non-trainable state: the batch normalizations' running
+        means and variances (empty without them).
     coefs, intercepts : lists of arrays
         Per-layer views into ``params``; ``coef_grads``, ``intercept_grads``
         are the matching views into ``grads``.
@@ -120,17 +141,35 @@ class Network:
     """
 
     def __init__(
-        self, layer_units, activation, output, backend, dtype, params=None, penalty=None
+        self,
+        layer_units,
+        activation,
+        output,
+        backend,
+        dtype,
+        params=None,
+        penalty=None,
+        dropout=None,
+        batch_norm=False,
+        batch_norm_momentum=0.1,
     ):
         self.backend = backend
         self.layer_units = tuple(int(u) for u in layer_units)
         self.shapes = list(pairwise(self.layer_units))
+        n_hidden = len(self.shapes) - 1
+        self.dropout = (0.0,) * n_hidden if dropout is None else tuple(dropout)
+        self.batch_norm = batch_norm
+        self.batch_norm_momentum = batch_norm_momentum
         # The backend builds them, so a GPU backend can fuse their kernels.
         self.hidden = backend.activation(activation)
         self.output = backend.output(output)
         self.penalty = Penalty() if penalty is None else penalty
         self.layers = self._stack(dtype)
         self.dense_layers = [layer for layer in self.layers if isinstance(layer, Dense)]
+        self.batch_norm_layers = [
+            layer for layer in self.layers if isinstance(layer, BatchNorm)
+        ]
+        self.dropout_layers = [layer for layer in self.layers if isinstance(layer, Dropout)]
 
         self._parameter_slots, group_sizes = parameter_slots(self.layers)
         self.n_coefs = group_sizes["weights"]
@@ -150,14 +189,23 @@ class Network:
         self._output_delta = RowBuffer(backend.xp, self.layer_units[-1], dtype)
 
     def _stack(self, dtype):
-        """Dense layers, an activation after each hidden one, the output last."""
+        """Dense layers, each hidden one followed by its batch normalization
+        (if on), its activation and its dropout (if its rate is not 0); the
+        output last."""
+        backend = self.backend
         layers = []
         last = len(self.shapes) - 1
         for i, (fan_in, fan_out) in enumerate(self.shapes):
-            dense = Dense(fan_in, fan_out, self.backend, dtype, input_delta=i > 0)
-            layers.append(dense)
-            if i < last:
-                layers.append(Activation(self.hidden, dense, self.backend, dtype))
+            below = Dense(fan_in, fan_out, backend, dtype, input_delta=i > 0)
+            layers.append(below)
+            if i == last:
+                break
+            if self.batch_norm:
+                below = backend.batch_norm(fan_out, self.batch_norm_momentum, dtype)
+                layers.append(below)
+            layers.append(Activation(self.hidden, below, backend, dtype))
+            if self.dropout[i]:
+                layers.append(backend.dropout(self.dropout[i], fan_out, dtype))
         layers.append(self.output)
         return layers
 
@@ -210,11 +258,76 @@ class Network:
         ``+-sqrt(k / (fan_in + fan_out))`` (Glorot; ``k`` is the hidden
         activation's ``init_gain``), layer by layer, weights before biases,
         from a NumPy ``RandomState`` -- the same draws as scikit-learn's MLP,
-        so equal seeds give equal initial weights."""
+        so equal seeds give equal initial weights. Batch normalizations start
+        as the identity, with running mean 0 and variance 1."""
         for layer in self.dense_layers:
             layer.initialize(
                 random_state, self.hidden.init_gain, self.backend.to_device
             )
+        for layer in self.batch_norm_layers:
+            layer.initialize()
+
+    def seed(self, random_state):
+        """Give the dropout layers their random stream: a generator of the
+        backend (on the device for a GPU) seeded by one draw from the NumPy
+        ``random_state``. Draws nothing without dropout."""
+        if self.dropout_layers:
+            uniform = self.backend.uniform(random_state)
+            for layer in self.dropout_layers:
+                layer.uniform = uniform
+
+    def set_batch_norm(self, scales, shifts, means, variances):
+        """Copy per-layer batch-normalization scales, shifts and running
+        statistics (any array kind) into ``params`` and ``state``."""
+        given = (scales, shifts, means, variances)
+        layers = self.batch_norm_layers
+        if any(len(values) != len(layers) for values in given):
+            raise ValueError(
+                f"The model has batch-normalization values for {len(scales)} "
+                f"hidden layers but this network has {len(layers)} batch "
+                "normalizations. batch_norm cannot change between calls: set "
+                "warm_start=False (or refit) to start a new network."
+            )
+        for i, (layer, *values) in enumerate(zip(layers, *given)):
+            for name, value in zip(
+                ("scale", "shift", "running_mean", "running_var"), values
+            ):
+                if tuple(value.shape) != (layer.width,):
+                    raise ValueError(
+                        f"The batch normalization of hidden layer {i} needs "
+                        f"{name} of shape {(layer.width,)}, got "
+                        f"{tuple(value.shape)}. Assign arrays of the right "
+                        "shapes, or refit."
+                    )
+                getattr(layer, name)[...] = self.backend.to_device(value, self.dtype)
+
+    def batch_norm_values(self):
+        """Per-layer scales, shifts, running means and running variances (views
+        into ``params`` and ``state``), as :meth:`set_batch_norm` takes them."""
+        layers = self.batch_norm_layers
+        return tuple(
+            [getattr(layer, name) for layer in layers]
+            for name in ("scale", "shift", "running_mean", "running_var")
+        )
+
+    @contextlib.contextmanager
+    def batch_norm_momentum_set_to(self, momentum):
+        """Run the block with every batch normalization's momentum set to
+        ``momentum`` (None: running statistics frozen)."""
+        for layer in self.batch_norm_layers:
+            layer.momentum = momentum
+        try:
+            yield
+        finally:
+            for layer in self.batch_norm_layers:
+                layer.momentum = self.batch_norm_momentum
+
+    def set_running_statistics(self, X):
+        """Set every batch normalization's running statistics to those of all
+        rows of ``X`` (their mean and unbiased variance)."""
+        if self.batch_norm_layers:
+            with self.batch_norm_momentum_set_to(1.0):
+                self.forward(X, training=True)
 
     def set_layers(self, coefs, intercepts):
         """Copy per-layer weights and biases (any array kind) into ``params``."""

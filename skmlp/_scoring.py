@@ -56,13 +56,22 @@ def held_out_scorer_score(estimator, scoring, X, y, sample_weight):
 
 
 # Set on the estimator while a scorer runs, and put back as they were after.
-_SCORING_ATTRIBUTES = ("coefs_", "intercepts_", "_flat_layers", "feature_names_in_")
+_SCORING_ATTRIBUTES = (
+    "coefs_",
+    "intercepts_",
+    "batch_norm_scales_",
+    "batch_norm_shifts_",
+    "batch_norm_running_means_",
+    "batch_norm_running_vars_",
+    "_flat_layers",
+    "feature_names_in_",
+)
 
 
 @contextmanager
 def _predicting_with(estimator, network):
     """Inside, ``estimator`` looks fitted with ``network``'s current weights
-    (on NumPy, views of them: no copy); after, its attributes are what they
+    (on NumPy, views of them: no copy) and running statistics; after, its attributes are what they
     were, so nothing of a fit in progress leaks out through the scorer.
     ``feature_names_in_`` is hidden inside: the held-out rows are the
     validated array, without the column names a DataFrame had."""
@@ -71,6 +80,7 @@ def _predicting_with(estimator, network):
     try:
         state.pop("feature_names_in_", None)
         estimator._keep_layers(network.backend.to_host(network.params), network.shapes)
+        estimator._keep_running_statistics(network.backend.to_host(network.state))
         yield
     finally:
         for name in _SCORING_ATTRIBUTES:

@@ -103,18 +103,27 @@ def fit_lbfgs(
 ):
     """Full-batch L-BFGS from the network's current weights; ``samples_seen``
     is the ``t`` of earlier stochastic calls, which L-BFGS leaves as it is;
-    ``steps`` are told of each iteration (``_callbacks.Steps``)."""
-    run = minimize_lbfgs(
-        network,
-        X,
-        Y,
-        sample_weight,
-        max_iter=max_iter,
-        max_fun=max_fun,
-        tol=tol,
-        verbose=verbose,
-        steps=steps,
-    )
+    ``steps`` are told of each iteration (``_callbacks.Steps``).
+
+    Batch normalization normalises with the statistics of all rows at every
+    evaluation, so the objective stays a deterministic function of the
+    weights; the running statistics are left alone by the line search (which
+    evaluates points it rejects) and set at the end to those of all rows at
+    the solution -- what training normalised with, up to the unbiased
+    variance."""
+    with network.batch_norm_momentum_set_to(None):
+        run = minimize_lbfgs(
+            network,
+            X,
+            Y,
+            sample_weight,
+            max_iter=max_iter,
+            max_fun=max_fun,
+            tol=tol,
+            verbose=verbose,
+            steps=steps,
+        )
+    network.set_running_statistics(X)
     if run.stopped_by_callback:
         n_iter, loss = run.result.nit, float(run.result.fun)
     elif run.interrupted:

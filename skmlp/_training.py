@@ -160,9 +160,11 @@ class Trainer:
         )
         if settings.shuffle:
             shuffle = backend.shuffler(random_state)
-        # The weights of the last finished epoch (with early stopping, of the
-        # best one): what an interrupt, or early stopping at the end, keeps.
+        # The weights (and batch normalizations' running statistics) of the
+        # last finished epoch (with early stopping, of the best one): what an
+        # interrupt, or early stopping at the end, keeps.
         kept_params = network.params.copy()
+        kept_state = network.state.copy()
 
         stopped = False
         n_epochs = 0
@@ -190,11 +192,13 @@ class Trainer:
                 if settings.verbose:
                     print(f"Iteration {n_epochs}, loss = {self.loss_curve[-1]:.8f}")
 
+                if validation_score is None or self._record_validation_score(
+                    validation_score(network), settings
+                ):
+                    kept_params[...] = network.params
+                    kept_state[...] = network.state
                 if validation_score is None:
                     self._record_training_loss(settings.tol)
-                    kept_params[...] = network.params
-                elif self._record_validation_score(validation_score(network), settings):
-                    kept_params[...] = network.params
 
                 self.learning_rate = schedule.after_epoch(
                     self.learning_rate, self.epochs, self.samples_seen
@@ -205,6 +209,7 @@ class Trainer:
                 stopped = steps.end(kept_params, n_epochs) or stopped
         except KeyboardInterrupt:
             network.params[...] = kept_params
+            network.state[...] = kept_state
             warn(
                 f"Training interrupted by user after {n_epochs} finished epochs; "
                 "keeping the weights of the last finished epoch"
@@ -214,6 +219,7 @@ class Trainer:
 
         if validation_score is not None:
             network.params[...] = kept_params
+            network.state[...] = kept_state
         return n_epochs, stopped
 
     def _record_training_loss(self, tol):

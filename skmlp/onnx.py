@@ -34,7 +34,6 @@ from skl2onnx.proto import onnx_proto
 
 from ._backend import NumpyBackend
 from ._classifier import MLPClassifierScratch
-from ._network import Network
 from ._regressor import MLPRegressorScratch
 
 __all__ = ["HIDDEN_ACTIVATIONS", "LAYERS", "OUTPUTS"]
@@ -120,34 +119,82 @@ OUTPUTS = {
 
 
 def _dense(graph, layer, x):
-    z = graph.node("MatMul", [x, graph.constant(layer.coef)])
-    if layer.add_bias:
-        z = graph.node("Add", [z, graph.constant(layer.intercept)])
+    return _affine(graph, x, layer.coef, layer.intercept if layer.add_bias else None)
+
+
+def _affine(graph, x, coef, intercept):
+    z = graph.node("MatMul", [x, graph.constant(coef)])
+    if intercept is not None:
+        z = graph.node("Add", [z, graph.constant(intercept)])
     return z
 
 
+def _batch_norm(graph, layer, x):
+    # Inference only: an affine map of the running statistics. The exporter
+    # folds it into the dense layer below (_fold_batch_norm); this stands
+    # for a batch normalization that no dense layer precedes.
+    factor, offset = _batch_norm_affine(layer)
+    z = graph.node("Mul", [x, graph.constant(factor)])
+    if layer.add_bias:
+        offset = offset + layer.shift
+    return graph.node("Add", [z, graph.constant(offset)])
+
+
+def _batch_norm_affine(layer):
+    """``(factor, offset)`` with ``bn(z) - shift = z * factor + offset`` at
+    inference."""
+    factor = layer.scale / np.sqrt(layer.running_var + layer.eps)
+    return factor, -layer.running_mean * factor
+
+
+def _fold_batch_norm(graph, dense, batch_norm, x):
+    """A dense layer and the batch normalization above it, as one MatMul and
+    Add: ``(x W + b - mean) * factor = x (W * factor) + (b - mean) * factor``."""
+    factor, offset = _batch_norm_affine(batch_norm)
+    intercept = offset + (dense.intercept * factor if dense.add_bias else 0)
+    if batch_norm.add_bias:
+        intercept = intercept + batch_norm.shift
+    return _affine(graph, x, dense.coef * factor, intercept)
+
+
 def _activation(graph, layer, x):
-    # The activation adds the bias of the dense layer below (one fused step
-    # on a GPU), then applies its function.
-    z = graph.node("Add", [x, graph.constant(layer.bias_from.intercept)])
+    # The activation adds the bias of the layer below (a dense layer's
+    # intercept, or batch normalization's shift: one fused step on a GPU),
+    # then applies its function.
+    bias = getattr(layer.bias_from, layer.bias_from.bias_name)
+    z = graph.node("Add", [x, graph.constant(bias)])
     return HIDDEN_ACTIVATIONS[layer.function.name](graph, z)
 
 
-LAYERS = {"Dense": _dense, "Activation": _activation}
+def _dropout(graph, layer, x):
+    return x  # dropout is a training-time layer: at inference it passes x on
+
+
+LAYERS = {
+    "Dense": _dense,
+    "Activation": _activation,
+    "BatchNorm": _batch_norm,
+    "Dropout": _dropout,
+}
 """Layer class name -> ``apply(graph, layer, x) -> name`` of its output."""
 
 
 def _network_output(graph, model, input_name):
     """The output of the fitted ``model``'s network for ``input_name``."""
     units = [model.n_features_in_, *(c.shape[1] for c in model.coefs_)]
-    network = Network(
-        units, model.activation, model.out_activation_, NumpyBackend(), graph.dtype
-    )
-    network.set_layers(model.coefs_, model.intercepts_)
+    network = model._prediction_network(units, NumpyBackend(), graph.dtype)
     x = graph.node("Cast", [input_name], to=_PROTO_TYPES[graph.dtype.name])
     *hidden, output = network.layers
-    for layer in hidden:
+    i = 0
+    while i < len(hidden):
+        layer = hidden[i]
+        following = hidden[i + 1] if i + 1 < len(hidden) else None
+        if type(layer).__name__ == "Dense" and type(following).__name__ == "BatchNorm":
+            x = _fold_batch_norm(graph, layer, following, x)
+            i += 2
+            continue
         x = LAYERS[type(layer).__name__](graph, layer, x)
+        i += 1
     return OUTPUTS[output.name](graph, x)
 
 

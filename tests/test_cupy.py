@@ -211,6 +211,31 @@ def test_device_shuffle_reproduces_from_random_state(multiclass):
     assert first.loss_curve_ != unshuffled.loss_curve_
 
 
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_batch_norm_matches_numpy(multiclass, solver):
+    X, y = multiclass
+    host, device = fit_both(
+        MLPClassifierScratch, X, y, solver=solver, batch_norm=True, shuffle=False,
+        max_iter=5, batch_size=32, random_state=0,
+    )
+    assert_same_model(host, device, X, 1e-9)
+    for name in ("batch_norm_scales_", "batch_norm_running_vars_"):
+        for a, b in zip(getattr(device, name), getattr(host, name)):
+            assert isinstance(a, np.ndarray)
+            assert_allclose(a, b, rtol=1e-9)
+
+
+def test_device_dropout_reproduces_from_random_state(multiclass):
+    X, y = multiclass
+    params = {"backend": "cupy", "max_iter": 4, "random_state": 3, "dropout": 0.3}
+    first = MLPClassifierScratch(**params).fit(X, y)
+    second = MLPClassifierScratch(**params).fit(X, y)
+    other = MLPClassifierScratch(**{**params, "random_state": 4}).fit(X, y)
+    assert first.loss_curve_ == second.loss_curve_
+    assert first.loss_curve_ != other.loss_curve_
+    assert_array_equal(first.predict_proba(X), first.predict_proba(X))
+
+
 # ------------------------------------------------------- kernels one by one
 @pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 1e-5)])
 @pytest.mark.parametrize("name", sorted(ACTIVATIONS))

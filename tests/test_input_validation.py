@@ -154,6 +154,9 @@ BAD_PARAMETERS = {
     "gamma": 0.0,
     "amsgrad": "yes",
     "scoring": 3,
+    "dropout": 1.0,
+    "batch_norm": "yes",
+    "batch_norm_momentum": 0.0,
     "backend": "foo",
 }
 

@@ -84,11 +84,11 @@ def test_activation_taking_its_derivative_from_the_output_keeps_no_copy():
 
 
 class Scaled:
-    """A test-only layer declaring an unpenalised-looking bias-group vector
-    and non-trainable state."""
+    """A test-only layer declaring an unpenalised vector (as batch
+    normalization's scale) and non-trainable state."""
 
     def __init__(self, units):
-        self.parameters = {"scale": ("biases", (units,))}
+        self.parameters = {"scale": ("unpenalised", (units,))}
         self.state = {"running_mean": (units,), "count": ()}
 
 
@@ -98,17 +98,17 @@ def test_layout_puts_every_weight_first_and_state_apart():
     last = Dense(2, 1, NumpyBackend(), np.float64)
     layers = [dense, extra, last]
     slots, sizes = parameter_slots(layers)
-    assert sizes == {"weights": 3 * 2 + 2 * 1, "biases": 2 + 2 + 1}
+    assert sizes == {"weights": 3 * 2 + 2 * 1, "biases": 2 + 1, "unpenalised": 2}
     assert [(layer, name) for layer, name, *_ in slots] == [
         (dense, "coef"),
         (last, "coef"),
         (dense, "intercept"),
-        (extra, "scale"),
         (last, "intercept"),
+        (extra, "scale"),
     ]
     params = np.arange(13.0)
     bind(slots, params)
-    np.testing.assert_array_equal(extra.scale, [10.0, 11.0])
+    np.testing.assert_array_equal(extra.scale, [11.0, 12.0])
     assert np.shares_memory(last.coef, params[:8])
 
     state = np.zeros(3)

@@ -104,6 +104,29 @@ def test_other_targets(target, dtype):
     assert_allclose(proba, clf.predict_proba(X_test), atol=1e-5, rtol=0)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_dropout_is_absent_and_batch_norm_folded(batch_norm, dtype):
+    X, y = load_iris(return_X_y=True)
+    X_train, X_test, y_train, _ = split(X, y, dtype)
+    clf = fitted(
+        MLPClassifierScratch(
+            (8, 6), dropout=0.2, batch_norm=batch_norm, max_iter=60, random_state=0
+        ),
+        X_train,
+        y_train,
+    )
+    onx = skl2onnx.to_onnx(clf, X_train[:1], options={"zipmap": False})
+    ops = {node.op_type for node in onx.graph.node}
+    assert "Dropout" not in ops
+    # Folded: one MatMul per dense layer, no separate normalization.
+    assert sum(node.op_type == "MatMul" for node in onx.graph.node) == 3
+    assert "BatchNormalization" not in ops and "Mul" not in ops
+    labels, proba = onnx_predict(clf, X_train, X_test, zipmap=False)
+    assert_array_equal(labels, clf.predict(X_test))
+    assert_allclose(proba, clf.predict_proba(X_test), atol=1e-5, rtol=0)
+
+
 def test_zipmap_by_default_gives_a_dict_per_row():
     X, y = load_iris(return_X_y=True)
     X_train, X_test, y_train, _ = split(X, np.array(["a", "b", "c"])[y], np.float32)
