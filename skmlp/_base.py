@@ -54,6 +54,7 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
         "activation": [StrOptions(set(ACTIVATIONS))],
         "solver": [StrOptions(set(SOLVERS))],
         "alpha": [Interval(Real, 0, None, closed="left")],
+        "l1": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate": [StrOptions(set(SCHEDULES))],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
@@ -79,6 +80,7 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
         "rho": [Interval(Real, 0, 1, closed="left")],
         "step_size": [Interval(Integral, 1, None, closed="left")],
         "gamma": [Interval(Real, 0, None, closed="neither")],
+        "clip_grad_norm": [None, Interval(Real, 0, None, closed="neither")],
         "backend": [StrOptions(set(BACKENDS))],
     }
 
@@ -89,7 +91,9 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
 
     @abstractmethod
     def _output_layer(self):
-        """Name of the output activation/loss pair (see ``_losses.OUTPUTS``)."""
+        """The output activation/loss pair as :class:`~._network.Network`
+        takes it: a name of ``_losses.OUTPUTS``, or a callable ``backend ->
+        output layer`` for a loss with parameters."""
 
     @abstractmethod
     def _validation_scorer(self, y_val, sample_weight):
@@ -119,6 +123,12 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
             The fitted estimator.
         """
         self._validate_params()
+        if self.solver == "lbfgs" and self.clip_grad_norm is not None:
+            raise ValueError(
+                f"clip_grad_norm={self.clip_grad_norm!r} applies to the stochastic "
+                "solvers only: L-BFGS's line search chooses its own step lengths. "
+                "Set clip_grad_norm=None, or use solver='adam', 'sgd' or 'rmsprop'."
+            )
         return self._fit(X, y, sample_weight, incremental=False)
 
     def _check_solver(self):
@@ -187,7 +197,7 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
                 self._output_layer(),
                 backend,
                 X.dtype,
-                penalty=Penalty(alpha=self.alpha),
+                penalty=Penalty(alpha=self.alpha, l1=self.l1),
             )
             if first_pass or not incremental:
                 # A fresh stream per fit; partial_fit keeps drawing from the last.
@@ -218,10 +228,17 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
 
         self._keep_layers(backend.to_host(network.params), network.shapes)
         if not all(np.isfinite(p).all() for p in self.coefs_ + self.intercepts_):
-            raise ValueError(
+            message = (
                 "Solver produced non-finite parameter weights. The input data may"
                 " contain large values and need to be preprocessed."
             )
+            if not lbfgs:
+                message += (
+                    " Steps too large diverge too: lower learning_rate_init (it "
+                    f"is {self.learning_rate_init:g}) or set clip_grad_norm "
+                    "(e.g. 1.0)."
+                )
+            raise ValueError(message)
         return self
 
     def _fit_lbfgs(self, network, X, Y, sample_weight):
@@ -266,6 +283,7 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
             verbose=bool(self.verbose),
+            clip_grad_norm=self.clip_grad_norm,
         )
         schedule = LearningRateSchedule(
             self.learning_rate,

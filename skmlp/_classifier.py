@@ -61,6 +61,7 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         *,
         solver="adam",
         alpha=0.0001,
+        l1=0.0,
         batch_size="auto",
         learning_rate="constant",
         learning_rate_init=0.001,
@@ -83,12 +84,14 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         rho=0.9,
         step_size=10,
         gamma=0.1,
+        clip_grad_norm=None,
         backend="numpy",
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
         self.alpha = alpha
+        self.l1 = l1
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
@@ -111,6 +114,7 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         self.rho = rho
         self.step_size = step_size
         self.gamma = gamma
+        self.clip_grad_norm = clip_grad_norm
         self.backend = backend
 
     @available_if(lambda est: est._check_solver())
