@@ -31,8 +31,9 @@ PARAMETERS = """\
         weight towards 0 by the same amount (0 at a weight of exactly 0).
         The stochastic solvers step across 0 rather than landing on it, so
         weights become small, not exactly 0. With 'lbfgs' the objective is
-        not smooth at 0, which L-BFGS assumes; it still lowers the loss but
-        may stop early with a line-search warning. Not in scikit-learn.
+        not smooth at 0, which L-BFGS assumes: it still lowers the loss, but
+        its gradient test rarely passes, so expect it to run to ``max_iter``
+        (with a ConvergenceWarning). Not in scikit-learn.
 
     batch_size : int or 'auto', default='auto'
         Size of the mini-batches; 'auto' means ``min(200, n_samples)``.
