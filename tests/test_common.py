@@ -1,5 +1,6 @@
 """scikit-learn's estimator contract, every check, for both estimators (and
-for the L-BFGS solver and the Poisson loss, which take other code paths)."""
+for the L-BFGS solver, the Poisson loss, and a robust loss with L1 and
+clipping, which take other code paths)."""
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -21,6 +22,7 @@ def _expected_failed_checks(estimator):
         MLPClassifierScratch(solver="lbfgs"),
         MLPRegressorScratch(solver="lbfgs"),
         MLPRegressorScratch(loss="poisson", solver="lbfgs"),
+        MLPRegressorScratch(loss="huber", l1=1e-3, clip_grad_norm=1.0),
     ],
     expected_failed_checks=_expected_failed_checks,
 )
