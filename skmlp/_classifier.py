@@ -1,9 +1,14 @@
-"""MLPClassifierScratch: target encoding, predict and predict_proba."""
+"""MLPClassifierScratch: target encoding, class weights, predict and
+predict_proba."""
+
+from typing import ClassVar
 
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
     _check_partial_fit_first_call,
@@ -28,6 +33,17 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
     Parameters
     ----------
 {_docs.PARAMETERS}
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes, multiplied into ``sample_weight``: a dict
+        ``{{class_label: weight}}`` (classes left out weigh 1; a label that is
+        not a class raises a ``ValueError``), or 'balanced' for
+        ``n_samples / (n_classes * np.bincount(y))`` computed from the ``y``
+        given to ``fit``, counting each sample by its ``sample_weight``
+        (scikit-learn's ``compute_class_weight``). With
+        early stopping the held-out rows are weighted too. Not for
+        multilabel targets; ``partial_fit`` takes a dict only. Not in
+        scikit-learn's MLP.
+
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
@@ -54,6 +70,11 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
     (1, 3)
     """
 
+    _parameter_constraints: ClassVar[dict] = {
+        **BaseMLPScratch._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
     def __init__(
         self,
         hidden_layer_sizes=(100,),
@@ -61,7 +82,6 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         *,
         solver="adam",
         alpha=0.0001,
-        l1=0.0,
         batch_size="auto",
         learning_rate="constant",
         learning_rate_init=0.001,
@@ -84,14 +104,17 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         rho=0.9,
         step_size=10,
         gamma=0.1,
+        amsgrad=False,
+        scoring=None,
+        l1=0.0,
         clip_grad_norm=None,
         backend="numpy",
+        class_weight=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
         self.alpha = alpha
-        self.l1 = l1
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
@@ -114,8 +137,12 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         self.rho = rho
         self.step_size = step_size
         self.gamma = gamma
+        self.amsgrad = amsgrad
+        self.scoring = scoring
+        self.l1 = l1
         self.clip_grad_norm = clip_grad_norm
         self.backend = backend
+        self.class_weight = class_weight
 
     @available_if(lambda est: est._check_solver())
     def partial_fit(self, X, y, sample_weight=None, classes=None):
@@ -146,6 +173,18 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         self : object
             The updated estimator.
         """
+        if isinstance(self.class_weight, str) and self.class_weight == "balanced":
+            # scikit-learn's words (SGDClassifier): one chunk's class
+            # frequencies are not those of the whole stream.
+            raise ValueError(
+                "class_weight 'balanced' is not supported for partial_fit. In "
+                "order to use 'balanced' weights, use "
+                "compute_class_weight('balanced', classes=classes, y=y). In "
+                "place of y you can use a large enough sample of the full "
+                "training set target to properly estimate the class frequency "
+                "distributions. Pass the resulting weights as the class_weight "
+                "parameter."
+            )
         y, classes = host_input(y), host_input(classes)
         if _check_partial_fit_first_call(self, classes):
             self._label_binarizer = LabelBinarizer()
@@ -179,6 +218,40 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
                     "call with `classes=`, or refit."
                 )
         return self._label_binarizer.transform(y)
+
+    def _weigh_samples(self, y, sample_weight, dtype):
+        """``sample_weight`` times each sample's class weight (scikit-learn's
+        ``class_weight``: a dict of class label -> weight, classes left out
+        weighing 1, or 'balanced': ``n_samples / (n_classes * count)``, with
+        samples counted by their weight)."""
+        if self.class_weight is None:
+            return sample_weight
+        if self._label_binarizer.y_type_ == "multilabel-indicator":
+            raise ValueError(
+                "class_weight is not supported for multilabel targets: a "
+                "sample weight weighs all labels of a row at once, so it "
+                "cannot weigh each label's classes. Pass sample_weight instead, "
+                "or set class_weight=None."
+            )
+        if isinstance(self.class_weight, dict):
+            known = set(self.classes_.tolist())
+            unknown = [label for label in self.class_weight if label not in known]
+            if unknown:
+                raise ValueError(
+                    f"class_weight has labels {unknown} that are not classes of "
+                    f"the model (classes_ = {self.classes_}). Its keys must be "
+                    "class labels as they appear in y."
+                )
+        y = column_or_1d(y)
+        with np.errstate(divide="ignore"):
+            class_weight = compute_class_weight(
+                self.class_weight, classes=self.classes_, y=y, sample_weight=sample_weight
+            )
+        # 'balanced' gives infinity to a class whose samples all weigh 0:
+        # they stay out of training (not inf * 0 = NaN).
+        class_weight[np.isinf(class_weight)] = 0
+        weights = class_weight[np.searchsorted(self.classes_, y)].astype(dtype)
+        return weights if sample_weight is None else weights * sample_weight
 
     def _output_layer(self):
         if self._label_binarizer.y_type_ == "multiclass":

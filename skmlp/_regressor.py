@@ -103,11 +103,8 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
         hidden_layer_sizes=(100,),
         activation="relu",
         *,
-        huber_delta=1.0,
-        quantile=0.5,
         solver="adam",
         alpha=0.0001,
-        l1=0.0,
         batch_size="auto",
         learning_rate="constant",
         learning_rate_init=0.001,
@@ -130,17 +127,19 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
         rho=0.9,
         step_size=10,
         gamma=0.1,
+        amsgrad=False,
+        scoring=None,
+        l1=0.0,
         clip_grad_norm=None,
         backend="numpy",
+        huber_delta=1.0,
+        quantile=0.5,
     ):
         self.loss = loss
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
-        self.huber_delta = huber_delta
-        self.quantile = quantile
         self.solver = solver
         self.alpha = alpha
-        self.l1 = l1
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
@@ -163,8 +162,13 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
         self.rho = rho
         self.step_size = step_size
         self.gamma = gamma
+        self.amsgrad = amsgrad
+        self.scoring = scoring
+        self.l1 = l1
         self.clip_grad_norm = clip_grad_norm
         self.backend = backend
+        self.huber_delta = huber_delta
+        self.quantile = quantile
 
     @available_if(lambda est: est._check_solver())
     def partial_fit(self, X, y, sample_weight=None):

@@ -70,6 +70,7 @@ def test_example_script_writes_its_figure(script, tmp_path, monkeypatch):
         {"learning_rate": "invscaling", "power_t": 0.3},
         {"learning_rate": "adaptive"},
         {"learning_rate": "step", "step_size": 4, "gamma": 0.5},
+        {"learning_rate": "cosine"},
     ],
     ids=lambda s: s["learning_rate"],
 )

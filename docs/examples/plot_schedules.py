@@ -8,7 +8,10 @@ schedule applies to every solver (scikit-learn applies them to 'sgd' only):
 - 'invscaling' divides it by ``(t + 1) ** power_t``, ``t`` the samples seen;
 - 'adaptive' divides it by 5 each time the stop rule fires, and goes on;
 - 'step' multiplies it by ``gamma`` every ``step_size`` epochs (PyTorch's
-  ``StepLR``; not in scikit-learn).
+  ``StepLR``; not in scikit-learn);
+- 'cosine' anneals it towards 0 over ``max_iter`` epochs (PyTorch's
+  ``CosineAnnealingLR``; not in scikit-learn), here with the stop rule held
+  off so that the whole cycle shows.
 
 The estimators do not record the rate of each epoch, so
 :func:`learning_rates` replays the rules above on ``loss_curve_``.
@@ -42,6 +45,10 @@ SCHEDULES = {
         "step_size": 15,
         "gamma": 0.3,
     },
+    "cosine, max_iter=80 (n_iter_no_change=80)": {
+        "learning_rate": "cosine",
+        "n_iter_no_change": 80,
+    },
 }
 
 
@@ -59,6 +66,9 @@ def learning_rates(mlp, n_samples):
             rate = mlp.learning_rate_init / (epoch * n_samples + 1) ** mlp.power_t
         elif mlp.learning_rate == "step":
             rate = mlp.learning_rate_init * mlp.gamma ** (epoch // mlp.step_size)
+        elif mlp.learning_rate == "cosine":
+            cycle = (epoch % mlp.max_iter) / mlp.max_iter
+            rate = mlp.learning_rate_init * (1 + np.cos(np.pi * cycle)) / 2
         elif (
             mlp.learning_rate == "adaptive"
             and stalled > mlp.n_iter_no_change
@@ -80,16 +90,19 @@ def main(output):
     fig, (loss_ax, rate_ax) = plt.subplots(2, 1, sharex=True, figsize=(7, 6.5))
     for label, params in SCHEDULES.items():
         clf = MLPClassifierScratch(
-            hidden_layer_sizes=(64,),
-            solver="adam",
-            learning_rate_init=0.01,
-            n_iter_no_change=5,
-            max_iter=80,
-            random_state=0,
-            **params,
+            **{
+                "hidden_layer_sizes": (64,),
+                "solver": "adam",
+                "learning_rate_init": 0.01,
+                "n_iter_no_change": 5,
+                "max_iter": 80,
+                "random_state": 0,
+            }
+            | params
         )
         with warnings.catch_warnings():
-            # 'invscaling' uses all 80 epochs; the plot shows how far it got.
+            # 'invscaling' and 'cosine' use all 80 epochs; the plot shows how
+            # far they got.
             warnings.simplefilter("ignore", ConvergenceWarning)
             clf.fit(X_train, y_train)
         epochs = range(1, clf.n_iter_ + 1)
