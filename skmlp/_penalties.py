@@ -33,7 +33,7 @@ class Penalty:
     0.125
     >>> grads
     array([ 0.05, -0.1 ])
-    >>> float(Penalty(l1=2.0).add(np, weights, grads, 10, np.empty(2)))
+    >>> round(float(Penalty(l1=2.0).add(np, weights, grads, 10, np.empty(2))), 12)
     0.6
     >>> grads
     array([ 0.25, -0.3 ])
