@@ -129,6 +129,16 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
         -------
         self : object
             The fitted estimator.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from skmlp import MLPClassifierScratch
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = MLPClassifierScratch(hidden_layer_sizes=(16,), learning_rate_init=0.01,
+        ...                            max_iter=1000, random_state=0).fit(X, y)
+        >>> clf.n_iter_ == len(clf.loss_curve_), clf.score(X, y) > 0.9
+        (True, True)
         """
         self._validate_params()
         if self.solver == "lbfgs" and self.clip_grad_norm is not None:

@@ -172,6 +172,18 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         -------
         self : object
             The updated estimator.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.datasets import load_iris
+        >>> from skmlp import MLPClassifierScratch
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = MLPClassifierScratch(hidden_layer_sizes=(16,), random_state=0)
+        >>> for chunk in np.array_split(np.random.RandomState(0).permutation(150), 5):
+        ...     clf = clf.partial_fit(X[chunk], y[chunk], classes=[0, 1, 2])
+        >>> clf.t_, len(clf.loss_curve_)
+        (150, 5)
         """
         if isinstance(self.class_weight, str) and self.class_weight == "balanced":
             # scikit-learn's words (SGDClassifier): one chunk's class
@@ -289,6 +301,15 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         y : ndarray of shape (n_samples,) or (n_samples, n_labels)
             The predicted classes (a CuPy array for CuPy input with numeric
             classes).
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from skmlp import MLPClassifierScratch
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = MLPClassifierScratch(max_iter=1000, random_state=0).fit(X, y)
+        >>> clf.predict(X[[0, 50, 100]])
+        array([0, 1, 2])
         """
         return like_input(X, self._labels(self._forward(X)))
 
@@ -308,6 +329,18 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
             (binary, multilabel) are kept within ``[eps, 1 - eps]``, as the
             log-loss sees them, so that none is exactly 0 or 1. A CuPy array
             for CuPy input.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from skmlp import MLPClassifierScratch
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = MLPClassifierScratch(max_iter=1000, random_state=0).fit(X, y)
+        >>> proba = clf.predict_proba(X[[0, 50, 100]])
+        >>> proba.shape, proba.sum(axis=1).round(6).tolist()
+        ((3, 3), [1.0, 1.0, 1.0])
+        >>> proba.argmax(axis=1)
+        array([0, 1, 2])
         """
         proba = self._forward(X)
         if self.out_activation_ == "logistic":
@@ -329,6 +362,16 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
             ``log(predict_proba(X))`` (a CuPy array for CuPy input).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.datasets import load_iris
+        >>> from skmlp import MLPClassifierScratch
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = MLPClassifierScratch(max_iter=1000, random_state=0).fit(X, y)
+        >>> np.allclose(np.exp(clf.predict_log_proba(X)), clf.predict_proba(X))
+        True
         """
         proba = self.predict_proba(host_input(X))
         return like_input(X, np.log(proba, out=proba))
@@ -351,6 +394,15 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         -------
         score : float
             The mean accuracy.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from skmlp import MLPClassifierScratch
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = MLPClassifierScratch(max_iter=1000, random_state=0).fit(X, y)
+        >>> bool(clf.score(X, y) == (clf.predict(X) == y).mean())
+        True
         """
         return super().score(host_input(X), host_input(y), host_input(sample_weight))
 

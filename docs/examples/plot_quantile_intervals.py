@@ -1,4 +1,7 @@
-"""Prediction intervals from two quantile models.
+"""
+==============================================
+Prediction intervals from two quantile models
+==============================================
 
 ``MLPRegressorScratch(loss='quantile', quantile=q)`` minimises the pinball
 loss and predicts the conditional ``q``-quantile of ``y``. Two such models, at
@@ -6,73 +9,55 @@ loss and predicts the conditional ``q``-quantile of ``y``. Two such models, at
 grows with ``|x|``: the interval widens where the data spreads, which a single
 squared-error model (the mean, drawn too) cannot tell. The title gives the
 share of held-out targets the interval holds.
-
-Run ``python docs/examples/plot_quantile_intervals.py [OUTPUT.png]``; without
-an argument the plot is written next to this script.
 """
 
-import sys
-from pathlib import Path
-
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.model_selection import train_test_split
 
 from skmlp import MLPRegressorScratch
 
+# %%
+# ``sin(x)`` plus noise whose spread grows with ``|x|``.
 
-def noisy_sine(n_samples, random_state):
-    """``sin(x)`` plus noise whose spread grows with ``|x|``."""
-    rng = np.random.RandomState(random_state)
-    X = rng.uniform(-3, 3, size=(n_samples, 1))
-    noise = (0.2 + 0.2 * np.abs(X[:, 0])) * rng.normal(size=n_samples)
-    return X, np.sin(X[:, 0]) + noise
+rng = np.random.RandomState(0)
+X = rng.uniform(-3, 3, size=(2000, 1))
+y = np.sin(X[:, 0]) + (0.2 + 0.2 * np.abs(X[:, 0])) * rng.normal(size=2000)
+X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
 
+# %%
+# Three quantile models (the interval's ends and the median) and the mean.
 
-def main(output):
-    X, y = noisy_sine(2000, random_state=0)
-    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
-    common = {
-        "hidden_layer_sizes": (16,), "learning_rate_init": 0.01,
-        "batch_size": 100, "tol": 1e-5, "random_state": 0,
-    }
-    low, median, high = (
-        MLPRegressorScratch(loss="quantile", quantile=q, **common).fit(
-            X_train, y_train
-        )
-        for q in (0.05, 0.5, 0.95)
-    )
-    mean = MLPRegressorScratch(**common).fit(X_train, y_train)
-    inside = (low.predict(X_test) <= y_test) & (y_test <= high.predict(X_test))
+common = {
+    "hidden_layer_sizes": (16,), "learning_rate_init": 0.01,
+    "batch_size": 100, "tol": 1e-5, "random_state": 0,
+}
+low, median, high = (
+    MLPRegressorScratch(loss="quantile", quantile=q, **common).fit(X_train, y_train)
+    for q in (0.05, 0.5, 0.95)
+)
+mean = MLPRegressorScratch(**common).fit(X_train, y_train)
+inside = (low.predict(X_test) <= y_test) & (y_test <= high.predict(X_test))
 
-    grid = np.linspace(-3, 3, 300)[:, None]
-    fig, ax = plt.subplots(figsize=(7, 5), layout="constrained")
-    ax.scatter(X_test[:, 0], y_test, s=6, color="tab:gray", alpha=0.5,
-               label="held-out data")
-    ax.fill_between(grid[:, 0], low.predict(grid), high.predict(grid),
-                    color="tab:blue", alpha=0.25,
-                    label="quantiles 0.05 to 0.95 (loss='quantile')")
-    ax.plot(grid[:, 0], median.predict(grid), color="tab:blue",
-            label="median (quantile=0.5)")
-    ax.plot(grid[:, 0], mean.predict(grid), color="tab:orange", linestyle="--",
-            label="mean (loss='squared_error')")
-    ax.plot(grid[:, 0], np.sin(grid[:, 0]), color="black", linewidth=0.8,
-            label="sin(x), the noise-free signal")
-    ax.set_xlabel("x")
-    ax.set_ylabel("y")
-    ax.set_title(
-        f"A 90% prediction interval holds {inside.mean():.1%} of the held-out targets"
-    )
-    ax.legend(loc="upper left", fontsize="small")
-    ax.grid(True, alpha=0.3)
-    fig.savefig(output, dpi=100)
-    plt.close(fig)
-    return output
+grid = np.linspace(-3, 3, 300)[:, None]
+fig, ax = plt.subplots(figsize=(7, 5), layout="constrained")
+ax.scatter(X_test[:, 0], y_test, s=6, color="tab:gray", alpha=0.5,
+           label="held-out data")
+ax.fill_between(grid[:, 0], low.predict(grid), high.predict(grid),
+                color="tab:blue", alpha=0.25,
+                label="quantiles 0.05 to 0.95 (loss='quantile')")
+ax.plot(grid[:, 0], median.predict(grid), color="tab:blue",
+        label="median (quantile=0.5)")
+ax.plot(grid[:, 0], mean.predict(grid), color="tab:orange", linestyle="--",
+        label="mean (loss='squared_error')")
+ax.plot(grid[:, 0], np.sin(grid[:, 0]), color="black", linewidth=0.8,
+        label="sin(x), the noise-free signal")
+ax.set_xlabel("x")
+ax.set_ylabel("y")
+ax.set_title(
+    f"A 90% prediction interval holds {inside.mean():.1%} of the held-out targets"
+)
+ax.legend(loc="upper left", fontsize="small")
+ax.grid(True, alpha=0.3)
 
-
-if __name__ == "__main__":
-    default = Path(__file__).with_suffix(".png")
-    print(main(sys.argv[1] if len(sys.argv) > 1 else default))
+plt.show()
