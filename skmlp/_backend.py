@@ -22,7 +22,9 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit as _numpy_expit
 
+from . import _numba_kernels
 from ._activations import ACTIVATIONS
+from ._cupy_kernels import BIAS_ACTIVATION
 from ._losses import OUTPUTS
 
 BACKENDS = ("numpy", "cupy", "auto")
@@ -55,7 +57,9 @@ class _Backend:
 
 
 class NumpyBackend(_Backend):
-    """Everything on the host, in NumPy arrays."""
+    """Everything on the host, in NumPy arrays; the elementwise work of
+    training on large arrays in kernels compiled by numba
+    (:mod:`skmlp._numba_kernels`), the rest in NumPy ufuncs."""
 
     name = "numpy"
     xp = np
@@ -81,8 +85,12 @@ class NumpyBackend(_Backend):
         return np.asarray(array)
 
     def activation(self, name):
-        """The hidden activation called ``name``."""
-        return ACTIVATIONS[name](self)
+        """The hidden activation called ``name``, compiled where a kernel
+        describes it."""
+        reference = ACTIVATIONS[name](self)
+        if name not in BIAS_ACTIVATION:
+            return reference
+        return _numba_kernels.CompiledActivation(reference)
 
     def output(self, name):
         """The output activation and loss pair called ``name``."""
@@ -90,8 +98,9 @@ class NumpyBackend(_Backend):
 
     @staticmethod
     def optimizer_step(optimizer):
-        """``step(params, grads, learning_rate, scratch)`` of ``optimizer``."""
-        return optimizer.step
+        """``step(params, grads, learning_rate, scratch)`` of ``optimizer``,
+        one compiled kernel where one describes it."""
+        return _numba_kernels.compiled_step(optimizer)
 
     @staticmethod
     def shuffler(random_state):

@@ -33,16 +33,17 @@ from ._backend import (
     predict_out_of_memory_message,
     supports_sparse,
 )
+from ._callbacks import CallbackSupport, begin_fit_task, with_callbacks
 from ._network import PREDICT_CHUNK_ROWS, Network, layer_views
 from ._optimizers import OPTIMIZERS
 from ._penalties import Penalty
 from ._schedules import SCHEDULES, LearningRateSchedule
 from ._scoring import check_scoring, held_out_loss_score, held_out_scorer_score
-from ._solvers import SOLVERS, fit_lbfgs, fit_stochastic
+from ._solvers import SOLVERS, fit_lbfgs, fit_stochastic, stochastic_result
 from ._training import EpochSettings, Trainer
 
 
-class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
+class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
     """Base class of :class:`MLPClassifierScratch` and :class:`MLPRegressorScratch`.
 
     Subclasses set how targets are encoded (``_encode_targets``), which output
@@ -178,6 +179,7 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
             )
         return [int(s) for s in sizes]
 
+    @with_callbacks
     def _fit(self, X, y, sample_weight, incremental):
         hidden_sizes = self._hidden_layer_sizes()
         first_pass = not hasattr(self, "coefs_") or (
@@ -231,11 +233,16 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
             # Every call, as a continued fit may train with a changed ``loss``.
             self.out_activation_ = network.output.name
 
+            if lbfgs:  # It begins one more iteration than it runs (see _lbfgs).
+                max_steps = self.max_iter + 1
+            else:
+                max_steps = 1 if incremental else self.max_iter
+            task = begin_fit_task(self, X, y, sample_weight, max_steps)
             if lbfgs:
-                result = self._fit_lbfgs(network, X, Y, sample_weight)
+                result = self._fit_lbfgs(network, X, Y, sample_weight, task)
             else:
                 result = self._fit_stochastic(
-                    network, X, y, Y, sample_weight, incremental
+                    network, X, y, Y, sample_weight, incremental, task
                 )
         self._set_result(result)
         if not (lbfgs or incremental or result.stopped):
@@ -258,9 +265,23 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
                     "(e.g. 1.0)."
                 )
             raise ValueError(message)
+        task.end()
         return self
 
-    def _fit_lbfgs(self, network, X, Y, sample_weight):
+    def _snapshot(self, network, attributes):
+        """``snapshot(params, n_steps)`` for the callbacks: the fitted
+        attributes of the model with weights ``params`` (on the network's
+        backend, or SciPy's float64) after ``n_steps`` steps of this call:
+        its layers and ``attributes(n_steps)``."""
+        backend, dtype, shapes = network.backend, network.params.dtype, network.shapes
+
+        def snapshot(params, n_steps):
+            flat = np.array(backend.to_host(params), dtype=dtype)  # a copy
+            return {**_layer_attributes(flat, shapes), **attributes(n_steps)}
+
+        return snapshot
+
+    def _fit_lbfgs(self, network, X, Y, sample_weight, task):
         """Full-batch L-BFGS from the network's current weights."""
         backend = network.backend
         return fit_lbfgs(
@@ -273,9 +294,12 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
             tol=self.tol,
             verbose=bool(self.verbose),
             samples_seen=0 if self._trainer is None else self._trainer.samples_seen,
+            steps=task.steps(
+                "iteration", self._snapshot(network, lambda n: {"n_iter_": n})
+            ),
         )
 
-    def _fit_stochastic(self, network, X, y, Y, sample_weight, incremental):
+    def _fit_stochastic(self, network, X, y, Y, sample_weight, incremental, task):
         """Mini-batch epochs with the solver's optimizer, whose state is kept
         across warm_start / partial_fit."""
         backend = network.backend
@@ -325,6 +349,7 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
             rows=rows,
             validation_score=validation_score,
             sample_weight=sample_weight,
+            steps=task.steps("epoch", self._snapshot(network, self._history), rows),
         )
 
     def _batch_size(self, n_samples):
@@ -411,13 +436,15 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
 
     def _set_result(self, result):
         """The fitted attributes that say how training went."""
-        self.n_iter_ = result.n_iter
-        self.t_ = result.t
-        self.loss_curve_ = result.loss_curve
-        self.loss_ = result.loss
-        self.best_loss_ = result.best_loss
-        self.validation_scores_ = result.validation_scores
-        self.best_validation_score_ = result.best_validation_score
+        for name, value in _result_attributes(result).items():
+            setattr(self, name, value)
+
+    def _history(self, n_iter):
+        """The fitted attributes of the stochastic training so far, this call
+        having run ``n_iter`` epochs."""
+        return _result_attributes(
+            stochastic_result(self._trainer, n_iter, early_stopping=self.early_stopping)
+        )
 
     # -------------------------------------------------------------- predict
     def _forward(self, X):
@@ -472,8 +499,8 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
     def _keep_layers(self, flat, shapes):
         """Set ``coefs_`` and ``intercepts_`` to the per-layer views of the
         flat host array ``flat`` (the network's layout) and remember them."""
-        self.coefs_, self.intercepts_ = layer_views(flat, shapes)
-        self._flat_layers = (flat, tuple(self.coefs_), tuple(self.intercepts_))
+        for name, value in _layer_attributes(flat, shapes).items():
+            setattr(self, name, value)
 
     def _kept_flat_params(self):
         """The flat array behind ``coefs_`` and ``intercepts_`` while they
@@ -520,6 +547,33 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
         tags.input_tags.sparse = supports_sparse(self.backend)
         tags.target_tags.multi_output = True
         return tags
+
+
+def _result_attributes(result):
+    """The fitted attributes of a :class:`~._solvers.FitResult`, with copies
+    of its lists (training may go on appending to them)."""
+    return {
+        "n_iter_": result.n_iter,
+        "t_": result.t,
+        "loss_curve_": list(result.loss_curve),
+        "loss_": result.loss,
+        "best_loss_": result.best_loss,
+        "validation_scores_": (
+            None if result.validation_scores is None else list(result.validation_scores)
+        ),
+        "best_validation_score_": result.best_validation_score,
+    }
+
+
+def _layer_attributes(flat, shapes):
+    """``coefs_`` and ``intercepts_`` as views of the flat host array ``flat``,
+    and the record that they are (``_kept_flat_params``)."""
+    coefs, intercepts = layer_views(flat, shapes)
+    return {
+        "coefs_": coefs,
+        "intercepts_": intercepts,
+        "_flat_layers": (flat, tuple(coefs), tuple(intercepts)),
+    }
 
 
 def _layers_fit_together(coefs, intercepts, n_features):

@@ -9,6 +9,8 @@ no per-layer packing or unpacking.
 import numpy as np
 import scipy.optimize
 
+from ._callbacks import NO_STEPS
+
 
 class LbfgsRun:
     """What one L-BFGS run did.
@@ -22,16 +24,29 @@ class LbfgsRun:
     interrupted : bool
         Whether a ``KeyboardInterrupt`` stopped the run; the network then holds
         the weights of the last finished iteration.
+    stopped_by_callback : bool
+        Whether a callback stopped the run after an iteration (SciPy's result
+        then says that the callback raised ``StopIteration``).
     """
 
     def __init__(self):
         self.result = None
         self.loss_curve = []
         self.interrupted = False
+        self.stopped_by_callback = False
 
 
 def minimize_lbfgs(
-    network, X, Y, sample_weight, *, max_iter, max_fun, tol, verbose=False
+    network,
+    X,
+    Y,
+    sample_weight,
+    *,
+    max_iter,
+    max_fun,
+    tol,
+    verbose=False,
+    steps=NO_STEPS,
 ):
     """Minimise the full-batch loss of ``network`` on ``(X, Y)`` with L-BFGS-B,
     starting from (and leaving the solution in) ``network.params``.
@@ -41,6 +56,12 @@ def minimize_lbfgs(
     ``maxiter``, ``maxfun`` and ``gtol``, as in scikit-learn. A
     ``KeyboardInterrupt`` stops the run and keeps the weights of the last
     finished iteration (``run.interrupted`` tells).
+
+    ``steps`` (see ``_callbacks.Steps``) is told where each iteration begins
+    and ends, as LogisticRegression tells its callbacks: SciPy reports only
+    the end of an iteration, so the next one begins there, and the one begun
+    after the last is closed as an empty task. When ``steps`` says to stop,
+    the network keeps that iteration's weights.
 
     Returns
     -------
@@ -65,7 +86,12 @@ def minimize_lbfgs(
         run.loss_curve.append(float(intermediate_result.fun))
         if verbose:
             print(f"Iteration {len(run.loss_curve)}, loss = {run.loss_curve[-1]:.8f}")
+        if steps.end(intermediate_result.x, len(run.loss_curve)):
+            run.stopped_by_callback = True
+            raise StopIteration  # SciPy ends the run with this iterate
+        steps.begin(intermediate_result.x, len(run.loss_curve))
 
+    steps.begin(start, 0)
     try:
         run.result = scipy.optimize.minimize(
             loss_and_gradient,
@@ -76,6 +102,7 @@ def minimize_lbfgs(
             options={"maxiter": max_iter, "maxfun": max_fun, "gtol": tol},
         )
         solution = run.result.x
+        steps.close()
     except KeyboardInterrupt:
         run.interrupted = True
         solution = last_finished

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils.optimize import _check_optimize_result
 
+from ._callbacks import NO_STEPS
 from ._lbfgs import minimize_lbfgs
 from ._optimizers import OPTIMIZERS
 
@@ -67,6 +68,12 @@ def fit_stochastic(trainer, network, X, Y, **options):
         # estimator pickles and continues on any backend.
         trainer.optimizer.to_host(network.backend)
     early_stopping = options.get("validation_score") is not None
+    return stochastic_result(trainer, n_iter, early_stopping, stopped)
+
+
+def stochastic_result(trainer, n_iter, early_stopping, stopped=False):
+    """The :class:`FitResult` of ``trainer``'s history so far, the last call
+    having run ``n_iter`` epochs."""
     return FitResult(
         n_iter=n_iter,
         loss_curve=trainer.loss_curve,
@@ -82,10 +89,21 @@ def fit_stochastic(trainer, network, X, Y, **options):
 
 
 def fit_lbfgs(
-    network, X, Y, sample_weight, *, max_iter, max_fun, tol, verbose, samples_seen
+    network,
+    X,
+    Y,
+    sample_weight,
+    *,
+    max_iter,
+    max_fun,
+    tol,
+    verbose,
+    samples_seen,
+    steps=NO_STEPS,
 ):
     """Full-batch L-BFGS from the network's current weights; ``samples_seen``
-    is the ``t`` of earlier stochastic calls, which L-BFGS leaves as it is."""
+    is the ``t`` of earlier stochastic calls, which L-BFGS leaves as it is;
+    ``steps`` are told of each iteration (``_callbacks.Steps``)."""
     run = minimize_lbfgs(
         network,
         X,
@@ -95,8 +113,11 @@ def fit_lbfgs(
         max_fun=max_fun,
         tol=tol,
         verbose=verbose,
+        steps=steps,
     )
-    if run.interrupted:
+    if run.stopped_by_callback:
+        n_iter, loss = run.result.nit, float(run.result.fun)
+    elif run.interrupted:
         n_iter = len(run.loss_curve)
         loss = run.loss_curve[-1] if run.loss_curve else np.nan
         warnings.warn(
@@ -114,5 +135,5 @@ def fit_lbfgs(
         validation_scores=None,
         best_validation_score=None,
         t=samples_seen,
-        stopped=run.interrupted or n_iter < max_iter,
+        stopped=run.interrupted or run.stopped_by_callback or n_iter < max_iter,
     )

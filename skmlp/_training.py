@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._callbacks import NO_STEPS
 from ._layers import is_sparse
 
 
@@ -82,6 +83,7 @@ class Trainer:
         rows=None,
         validation_score=None,
         sample_weight=None,
+        steps=NO_STEPS,
     ):
         """Train ``network`` on ``X[rows], Y[rows]`` for up to
         ``settings.max_epochs`` epochs.
@@ -94,14 +96,16 @@ class Trainer:
         seeds its own generator from it). ``sample_weight``, a NumPy vector
         over the rows of ``X``, weights each sample's loss; a batch whose
         weights are all 0 carries no information and is skipped. ``X`` may be
-        a CSR matrix: its batches are then gathered sparsely.
+        a CSR matrix: its batches are then gathered sparsely. ``steps`` (see
+        ``_callbacks.Steps``) is told where each epoch begins and ends; it
+        stops training after an epoch where it says so.
 
         A ``KeyboardInterrupt`` stops training with a warning and keeps the
         weights of the last finished epoch (the best ones with early
         stopping); the optimizer state stays as the interrupted step left it.
 
         Returns the number of epochs run and whether training stopped before
-        the epoch limit (stop rule or interrupt).
+        the epoch limit (stop rule, callback or interrupt).
         """
         backend = network.backend
         self.optimizer.prepare(network.params, backend)
@@ -135,6 +139,7 @@ class Trainer:
         n_epochs = 0
         try:
             while n_epochs < settings.max_epochs and not stopped:
+                steps.begin(kept_params, n_epochs)
                 if settings.shuffle:
                     shuffle(batches.order)
                 epoch_loss, trained_rows = 0.0, 0
@@ -167,6 +172,8 @@ class Trainer:
                 )
                 if self.no_improvement_count > settings.n_iter_no_change:
                     stopped = self._on_plateau(schedule, settings, validation_score)
+                # Evaluated even when the stop rule has fired: the epoch ends.
+                stopped = steps.end(kept_params, n_epochs) or stopped
         except KeyboardInterrupt:
             network.params[...] = kept_params
             warnings.warn(

@@ -24,13 +24,14 @@ def test_quick_benchmark_runs_and_reports_every_figure(tmp_path):
             sys.executable,
             str(ROOT / "benchmarks" / "bench_cpu.py"),
             "--quick",
+            "--no-keras",  # JAX's import and XLA compiles would double the time
             "--json",
             str(figures),
         ],
         capture_output=True,
         text=True,
         env=env,
-        timeout=300,
+        timeout=900,  # minutes under load: it times every candidate
         check=False,  # the status is asserted below, with the output
     )
     assert run.returncode == 0, run.stdout + run.stderr
@@ -40,7 +41,7 @@ def test_quick_benchmark_runs_and_reports_every_figure(tmp_path):
     results = json.loads(figures.read_text())
     settings = {"mnist batch 1000", "mnist batch 200", "digits 64-100-10 batch 200"}
     assert set(results["epochs"]) == settings
-    expected = {"skmlp", "sklearn", "gemm floor"}
+    expected = {"skmlp", "skmlp ufuncs", "sklearn", "gemm floor"}
     for times in results["epochs"].values():
         assert expected <= set(times)
         for seconds in times.values():

@@ -1,0 +1,440 @@
+"""CPU kernels compiled by numba from the CuPy backend's kernel descriptions.
+
+The elementwise work of a training step -- bias + activation, the
+activation's derivative, the whole optimizer step over the flat buffers --
+is described once, as :class:`~skmlp._cupy_kernels.ElementwiseSpec`
+bodies that are valid Python as well as CUDA C. CuPy compiles them for the
+GPU; this module compiles the same bodies for the CPU: each becomes a
+single-threaded loop that does in one pass over memory what NumPy's ufuncs
+do in several (Adam's step: one pass instead of twelve).
+
+How a spec becomes a kernel (:func:`kernel_source`):
+
+- every array parameter is read into a local scalar of the same name, the
+  body runs on the scalars, and the outputs are written back, element by
+  element; a 1-D input beside 2-D outputs is a row broadcast over the rows
+  (the bias), any other input a full array or a scalar;
+- subexpressions of scalars and literals (``1 - beta_1``) are computed once,
+  in double precision, and cast to the arrays' dtype, as NumPy does with the
+  reference's Python scalars; the literals left in the loop become constants
+  of the arrays' dtype, so float32 stays float32 and LLVM vectorises the loop
+  (``tests/test_numba_kernels.py`` checks for packed instructions);
+- ``error_model='numpy'`` (no division-by-zero checks in the loop) and no
+  ``fastmath``: the kernels keep the reference's operation order and give
+  the NumPy ufuncs' results bit for bit, so scikit-learn parity holds and it
+  does not matter which of the two runs.
+
+Bodies that call ``exp`` or ``tanh`` (the logistic and tanh forward steps)
+are not compiled: numba calls the C library's scalar functions for them,
+which NumPy's vectorised ufuncs beat (float32 ``tanh`` ten times over).
+
+Kernels are compiled lazily, per kernel, argument layout and dtype, at their
+first call. The generated source is written to a per-user cache directory
+(``$NUMBA_CACHE_DIR/skmlp``, else the platform's user cache directory), so
+numba's ``cache=True`` keeps the machine code between processes whether or
+not the installed package's directory is writable; where no such directory
+is writable the kernels are compiled in memory in every process.
+
+The NumPy ufunc versions (:mod:`skmlp._activations`, :mod:`skmlp._optimizers`)
+stay the readable reference the kernels are tested against, and run instead
+of them on small arrays (where a kernel call costs more than it saves) and,
+after one warning, where numba cannot be imported.
+"""
+
+import ast
+import contextlib
+import functools
+import hashlib
+import importlib
+import math
+import os
+import sys
+import types
+import warnings
+
+import numpy as np
+
+from ._cupy_kernels import ElementwiseKernels, fused_step
+
+# Numba is started (imported, its compiler set up, the cached kernels loaded:
+# 0.5-3 s, see docs/benchmarks.md) at the first array of at least this many
+# entries -- one layer's outputs for a batch, or all the parameters -- so
+# that small fits, which would not win that time back, never pay for it.
+MIN_KERNEL_SIZE = 2**15
+
+_FUNCTIONS = ("exp", "sqrt", "tanh")  # imported from math
+_BUILTINS = ("max", "min")
+
+
+# ---------------------------------------------------------------- source
+def _names(params):
+    """Parameter names of a CuPy parameter list (``'T x, T y'``); only the
+    array-dtype type ``T`` is supported."""
+    names = []
+    for param in params.split(","):
+        kind, name = param.split()
+        if kind != "T" or name.startswith("_"):
+            raise ValueError(f"Unsupported kernel parameter {param.strip()!r}.")
+        names.append(name)
+    return names
+
+
+class _HostScalars(ast.NodeTransformer):
+    """Takes every subexpression made only of scalar parameters and literals
+    (``1 - beta_1``) out of the loop, to be computed once in double precision
+    and cast to the arrays' dtype: what NumPy does with the Python scalars of
+    the reference, so float32 kernels round as it does."""
+
+    def __init__(self, scalars):
+        self.scalars = scalars
+        self.hoisted = []
+
+    def visit(self, node):
+        if isinstance(node, ast.expr) and not isinstance(
+            node, (ast.Name, ast.Constant)
+        ):
+            names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+            if names <= self.scalars | set(_FUNCTIONS + _BUILTINS):
+                raw = ast.unparse(node)
+                for name in self.scalars:
+                    raw = _rename(raw, name, f"_{name}")
+                self.hoisted.append(raw)
+                return ast.Name(id=f"_h{len(self.hoisted) - 1}", ctx=ast.Load())
+        return super().visit(node)
+
+
+def _rename(source, old, new):
+    tree = ast.parse(source, mode="eval")
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id == old:
+            node.id = new
+    return ast.unparse(tree)
+
+
+class _TypedConstants(ast.NodeTransformer):
+    """Replaces the numeric literals left in the loop by constants of the
+    arrays' dtype (``z + b > 0`` in float32 must not compare in float64,
+    which would stop LLVM from vectorising the loop)."""
+
+    def __init__(self):
+        self.constants = {}
+
+    def visit_Constant(self, node):
+        if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+            raise TypeError(f"Unsupported constant {node.value!r} in a kernel body.")
+        name = self.constants.setdefault(node.value, f"_c{len(self.constants)}")
+        return ast.copy_location(ast.Name(id=name, ctx=ast.Load()), node)
+
+
+def kernel_source(spec, pattern, dtype):
+    """Python source of a function computing ``spec`` elementwise in
+    ``dtype``; ``pattern`` says for each parameter (inputs, then outputs)
+    whether its argument is a ``'scalar'`` (a Python float), a ``'row'`` (a
+    1-D array broadcast over the rows) or a ``'full'`` array shaped like the
+    outputs, which are 2-D (the caller views 1-D ones as one row)."""
+    inputs, outputs = _names(spec.in_params), _names(spec.out_params)
+    params = inputs + outputs
+    scalars = {name for name, kind in zip(params, pattern) if kind == "scalar"}
+    body = ast.parse(spec.operation)
+    names = {node.id for node in ast.walk(body) if isinstance(node, ast.Name)}
+    assigned = {
+        node.id
+        for node in ast.walk(body)
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
+    }
+    unknown = names - assigned - set(params) - set(_FUNCTIONS + _BUILTINS)
+    if unknown:
+        raise ValueError(f"Unknown names {sorted(unknown)} in kernel {spec.name}.")
+    host = _HostScalars(scalars)
+    body = host.visit(body)
+    constants = _TypedConstants()
+    body = constants.visit(body)
+
+    dtype_name = np.dtype(dtype).name
+    index = {"row": "[_j]", "full": "[_i, _j]"}
+    prologue = [f"{name} = np.{dtype_name}(_{name})" for name in sorted(scalars)]
+    prologue += [
+        f"_h{k} = np.{dtype_name}({expression})"
+        for k, expression in enumerate(host.hoisted)
+    ]
+    loads = [
+        f"{name} = _{name}{index[kind]}"
+        for name, kind in zip(params, pattern)
+        if kind != "scalar"
+    ]
+    stores = [f"_{name}[_i, _j] = {name}" for name in outputs]
+    statements = [*loads, *ast.unparse(body).splitlines(), *stores]
+    first_output = f"_{outputs[0]}"
+    lines = [
+        f"# {spec.name} in {dtype_name}, generated by skmlp from its",
+        "# ElementwiseSpec (skmlp/_cupy_kernels.py); any edit is overwritten.",
+        f"from math import {', '.join(_FUNCTIONS)}",
+        "import numpy as np",
+        "",
+        *(
+            f"{name} = np.{dtype_name}({value!r})"
+            for value, name in constants.constants.items()
+        ),
+        "",
+        "",
+        f"def {spec.name}({', '.join(f'_{name}' for name in params)}):",
+        *(f"    {statement}" for statement in prologue),
+        f"    for _i in range({first_output}.shape[0]):",
+        f"        for _j in range({first_output}.shape[1]):",
+        *(f"            {statement}" for statement in statements),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- caching
+def _user_cache_dir():
+    """The platform's per-user cache directory (not created here)."""
+    if sys.platform == "win32":
+        return os.environ.get("LOCALAPPDATA") or os.path.expanduser("~")
+    if sys.platform == "darwin":
+        return os.path.expanduser("~/Library/Caches")
+    return os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+
+
+@functools.cache
+def kernel_dir():
+    """Directory for generated kernel sources (and, beside them, numba's
+    cached machine code), or None where it cannot be written: kernels are
+    then compiled in memory, in every process. Never a shared temporary
+    directory, since the files written there are executed."""
+    base = os.environ.get("NUMBA_CACHE_DIR") or _user_cache_dir()
+    path = os.path.join(base, "skmlp", "kernels")
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError:
+        return None
+    return path if os.access(path, os.W_OK | os.X_OK) else None
+
+
+def _source_file(source, name):
+    """Path of a file holding ``source`` (written once; its modification
+    time must stay, since numba's cache is keyed by it), or None."""
+    directory = kernel_dir()
+    if directory is None:
+        return None
+    digest = hashlib.sha256(source.encode()).hexdigest()[:16]
+    path = os.path.join(directory, f"{name}_{digest}.py")
+    if not os.path.exists(path):
+        try:
+            temporary = f"{path}.{os.getpid()}.tmp"
+            with open(temporary, "w", encoding="utf-8") as file:
+                file.write(source)
+            os.replace(temporary, path)  # atomic: other processes see all or nothing
+        except OSError:
+            return None
+    return path
+
+
+def _compile(numba, source, name):
+    """The numba dispatcher of function ``name`` defined by ``source``, cached
+    on disk where the source could be written to a file."""
+    path = _source_file(source, name)
+    # A module registered under its own name: numba's cache imports the
+    # module of a cached function by name when loading it.
+    module_name = (
+        f"skmlp_kernels.{name}_{hashlib.sha256(source.encode()).hexdigest()[:16]}"
+    )
+    module = sys.modules.get(module_name)
+    if module is None:
+        module = types.ModuleType(module_name)
+        module.__file__ = path
+        code = compile(source, path or f"<skmlp kernel {name}>", "exec")
+        exec(code, module.__dict__)  # noqa: S102
+        sys.modules[module_name] = module
+    return numba.njit(error_model="numpy", cache=path is not None)(
+        getattr(module, name)
+    )
+
+
+# ---------------------------------------------------------------- kernels
+class CompiledElementwise:
+    """An :class:`~skmlp._cupy_kernels.ElementwiseSpec` compiled by numba,
+    called as CuPy calls its kernels: inputs then outputs, the outputs
+    updated in place. Outputs share one shape (1-D or 2-D); an input is an
+    array of that shape, a 1-D array as long as the outputs' rows (broadcast
+    over the rows) or a scalar (cast to the outputs' dtype). Arrays may be
+    strided views: numba compiles the same kernel for their layout."""
+
+    def __init__(self, spec, numba):
+        self.spec = spec
+        self._numba = numba
+        self._n_inputs = len(_names(spec.in_params))
+        self._n_outputs = len(_names(spec.out_params))
+        self._compiled = {}
+
+    def __call__(self, *args):
+        if len(args) != self._n_inputs + self._n_outputs:
+            raise TypeError(
+                f"{self.spec.name} takes {self._n_inputs} inputs and "
+                f"{self._n_outputs} outputs, got {len(args)} arguments."
+            )
+        first = args[self._n_inputs]
+        shape, dtype = first.shape, first.dtype
+        pattern, values = [], []
+        for position, value in enumerate(args):
+            if not isinstance(value, np.ndarray):
+                pattern.append("scalar")
+                values.append(float(value))
+                continue
+            if value.dtype != dtype:
+                raise TypeError(
+                    f"{self.spec.name}: every array must be {dtype}, got {value.dtype}."
+                )
+            if value.shape == shape:
+                pattern.append("full")
+            elif (
+                position < self._n_inputs
+                and len(shape) == 2
+                and value.shape == shape[1:]
+            ):
+                pattern.append("row")
+            else:
+                raise ValueError(
+                    f"{self.spec.name}: an array of shape {value.shape} does not "
+                    f"fit outputs of shape {shape}."
+                )
+            # 1-D outputs (and inputs shaped like them) become one row.
+            values.append(value.reshape(1, -1) if len(shape) == 1 else value)
+        if len(shape) not in (1, 2):
+            raise ValueError(f"{self.spec.name} takes 1-D or 2-D arrays, got {shape}.")
+        self._kernel(tuple(pattern), dtype)(*values)
+
+    def _kernel(self, pattern, dtype):
+        key = pattern, dtype
+        kernel = self._compiled.get(key)
+        if kernel is None:
+            source = kernel_source(self.spec, pattern, dtype)
+            kernel = self._compiled[key] = _compile(self._numba, source, self.spec.name)
+        return kernel
+
+
+# The loaded kernels ('cpu' -> ElementwiseKernels, or None without numba).
+_LOADED = {}
+
+
+def compiled_kernels():
+    """Every elementwise kernel worth compiling for the CPU (None for those
+    that call ``exp`` or ``tanh``), each compiled by numba on first use;
+    None, after one warning, where numba cannot be imported."""
+    if "cpu" not in _LOADED:
+        _LOADED["cpu"] = _load_kernels()
+    return _LOADED["cpu"]
+
+
+def _load_kernels():
+    try:
+        numba = importlib.import_module("numba")
+    except ImportError as exc:
+        warnings.warn(
+            f"skmlp could not import numba ({exc}), so it trains with NumPy "
+            "ufuncs instead of fused compiled kernels: the same results, up to "
+            "~15% slower on large networks. Install numba (`pip install "
+            "numba`) to get them back.",
+            UserWarning,
+            stacklevel=_user_stacklevel(),
+        )
+        return None
+
+    def make(spec):
+        if _calls_transcendental(spec):
+            return None
+        return CompiledElementwise(spec, numba)
+
+    return ElementwiseKernels(make)
+
+
+def _calls_transcendental(spec):
+    calls = ast.walk(ast.parse(spec.operation))
+    return any(isinstance(n, ast.Name) and n.id in ("exp", "tanh") for n in calls)
+
+
+def kernels_for(array):
+    """The compiled kernels, or None where the NumPy reference is to run:
+    where numba cannot be imported, or where it is not loaded yet and
+    ``array`` is too small to be worth starting it for. Once loaded, the
+    kernels serve every size: they give the reference's results bit for bit,
+    and are faster even on small arrays."""
+    if array.size < MIN_KERNEL_SIZE and not _LOADED:
+        return None
+    return compiled_kernels()
+
+
+@contextlib.contextmanager
+def reference_only():
+    """Run the NumPy reference everywhere inside the block, as without numba
+    (benchmarks compare the two in one process)."""
+    global MIN_KERNEL_SIZE
+    saved = MIN_KERNEL_SIZE, dict(_LOADED)
+    MIN_KERNEL_SIZE = math.inf
+    _LOADED.clear()
+    try:
+        yield
+    finally:
+        MIN_KERNEL_SIZE = saved[0]
+        _LOADED.update(saved[1])
+
+
+def _user_stacklevel():
+    """``stacklevel`` pointing a warning at the first frame outside skmlp
+    and scikit-learn (which wraps ``fit``): the user's call."""
+    package = os.path.dirname(__file__)
+    sklearn = os.path.dirname(importlib.import_module("sklearn").__file__)
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith((package, sklearn)):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+# ---------------------------------------------------------------- layers
+class CompiledActivation:
+    """The hidden activation ``reference`` (NumPy ufuncs, the interface of
+    :mod:`skmlp._activations`) with its forward and backward steps run by
+    one compiled kernel each where one describes them. Its declarations
+    (``init_gain``, ``derivative_from_output``) are the reference's: the
+    kernels compute the same function."""
+
+    def __init__(self, reference):
+        self.name = reference.name
+        self.init_gain = reference.init_gain
+        self.derivative_from_output = reference.derivative_from_output
+        self._reference = reference
+
+    def forward(self, z, bias):
+        kernels = kernels_for(z)
+        forward = None if kernels is None else kernels.bias_activation[self.name]
+        if forward is None:
+            self._reference.forward(z, bias)
+        else:
+            forward(bias, z)
+
+    def backward(self, a, delta):
+        kernels = kernels_for(delta)
+        derivative = None if kernels is None else kernels.derivative.get(self.name)
+        if derivative is None:
+            self._reference.backward(a, delta)
+        else:
+            derivative(a, delta)
+
+
+def compiled_step(optimizer):
+    """``step(params, grads, learning_rate, scratch)`` of ``optimizer``: one
+    compiled kernel over the flat buffers where they are large, the
+    optimizer's own ufunc step otherwise."""
+    fused = []  # made at the first large step, so small fits never import numba
+
+    def step(params, grads, learning_rate, scratch):
+        kernels = kernels_for(params)
+        if kernels is None:
+            optimizer.step(params, grads, learning_rate, scratch)
+            return
+        if not fused:
+            fused.append(fused_step(optimizer, kernels.optimizer_steps))
+        fused[0](params, grads, learning_rate, scratch)
+
+    return step

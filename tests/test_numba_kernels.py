@@ -1,0 +1,444 @@
+"""The numba kernels of the NumPy backend against their NumPy ufunc reference.
+
+Every kernel is compiled from the same ``ElementwiseSpec`` the CuPy backend
+uses; here each one must give the reference's results bit for bit (float32
+and float64, odd shapes, strided views), a fit must not change when the
+kernels are switched off, small fits must never start numba, and where numba
+cannot be imported the reference runs after one warning.
+"""
+
+import inspect
+import platform
+import re
+import sys
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.datasets import load_digits
+
+from skmlp import MLPClassifierScratch, MLPRegressorScratch, _cupy_kernels
+from skmlp import _numba_kernels as nk
+from skmlp._activations import ACTIVATIONS
+from skmlp._backend import NumpyBackend
+from skmlp._optimizers import SGD, Adam, RMSprop
+
+numba = pytest.importorskip("numba")
+
+DTYPES = [np.float32, np.float64]
+OPTIMIZERS = {
+    "nesterov": lambda: SGD(momentum=0.9, nesterov=True),
+    "momentum": lambda: SGD(momentum=0.7, nesterov=False),
+    "adam": lambda: Adam(beta_1=0.8, beta_2=0.99, epsilon=1e-7),
+    "amsgrad": lambda: Adam(beta_1=0.8, beta_2=0.99, epsilon=1e-7, amsgrad=True),
+    "rmsprop": lambda: RMSprop(rho=0.7, epsilon=1e-6),
+}
+
+
+@pytest.fixture
+def kernels_everywhere(monkeypatch):
+    """Kernels for every array size (as once numba has started)."""
+    monkeypatch.setattr(nk, "MIN_KERNEL_SIZE", 0)
+
+
+def _arrays(draw, shape, dtype, strided):
+    """A random array of ``shape``; with ``strided``, a non-contiguous view
+    (every other row, every third column) into a larger array."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    if not strided:
+        return rng.normal(scale=2, size=shape).astype(dtype)
+    big_shape = tuple(n * k for n, k in zip(shape, (2, 3)[-len(shape) :]))
+    big = rng.normal(scale=2, size=big_shape).astype(dtype)
+    view = big[::2, ::3] if len(shape) == 2 else big[::3]
+    assert not view.flags.c_contiguous or view.size <= 1
+    return view
+
+
+layouts = st.fixed_dictionaries(
+    {
+        "rows": st.integers(1, 37),
+        "cols": st.integers(1, 67),
+        "dtype": st.sampled_from(DTYPES),
+        "strided": st.booleans(),
+    }
+)
+
+
+# ---------------------------------------------------------------- layers
+@pytest.mark.usefixtures("kernels_everywhere")
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+@settings(max_examples=15, deadline=None)
+@given(layout=layouts, data=st.data())
+def test_compiled_activation_equals_the_reference_bit_for_bit(name, layout, data):
+    shape = (layout["rows"], layout["cols"])
+    dtype, strided = layout["dtype"], layout["strided"]
+    z = _arrays(data.draw, shape, dtype, strided)
+    z[0, 0] = 0.0  # the kink of relu
+    bias = _arrays(data.draw, shape[1:], dtype, strided)
+    delta = _arrays(data.draw, shape, dtype, strided)
+    reference = ACTIVATIONS[name](NumpyBackend())
+    compiled = NumpyBackend().activation(name)
+    assert compiled.name == reference.name
+
+    a_reference, a_compiled = z.copy(), z.copy()
+    if strided:  # keep the views: the kernels must write through them
+        a_compiled = _arrays(data.draw, shape, dtype, strided)
+        a_compiled[...] = z
+    reference.forward(a_reference, bias)
+    compiled.forward(a_compiled, bias)
+    assert_array_equal(a_compiled, a_reference)
+    assert a_compiled.dtype == dtype
+
+    delta_reference, delta_compiled = delta.copy(), delta
+    reference.backward(a_reference.copy(), delta_reference)
+    compiled.backward(a_compiled, delta_compiled)
+    assert_array_equal(delta_compiled, delta_reference)
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_compiled_activation_keeps_the_reference_interface(name):
+    reference = ACTIVATIONS[name](NumpyBackend())
+    compiled = NumpyBackend().activation(name)
+    for attribute in ("name", "init_gain", "derivative_from_output"):
+        assert getattr(compiled, attribute) == getattr(reference, attribute)
+    for method in ("forward", "backward"):
+        assert inspect.signature(getattr(compiled, method)) == inspect.signature(
+            getattr(reference, method)
+        )
+
+
+@pytest.mark.usefixtures("kernels_everywhere")
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("dtype", DTYPES)
+@settings(max_examples=10, deadline=None)
+@given(n_params=st.integers(1, 3000), seed=st.integers(0, 2**32 - 1))
+def test_compiled_optimizer_step_equals_the_reference_bit_for_bit(
+    name, dtype, n_params, seed
+):
+    rng = np.random.default_rng(seed)
+    params_reference = rng.normal(size=n_params).astype(dtype)
+    params_compiled = params_reference.copy()
+    reference, compiled = OPTIMIZERS[name](), OPTIMIZERS[name]()
+    reference.prepare(params_reference, NumpyBackend())
+    compiled.prepare(params_compiled, NumpyBackend())
+    step = NumpyBackend().optimizer_step(compiled)
+    scratch = np.empty_like(params_reference)
+    for learning_rate in (0.1, 0.05, 0.01):
+        grads = rng.normal(size=n_params).astype(dtype)
+        reference.step(params_reference, grads, learning_rate, scratch)
+        step(params_compiled, grads, learning_rate, scratch)
+    assert_array_equal(params_compiled, params_reference)
+    for state in reference.state_names:
+        assert_array_equal(getattr(compiled, state), getattr(reference, state))
+    assert vars(compiled).get("t") == vars(reference).get("t")
+
+
+@pytest.mark.parametrize("name", sorted(_cupy_kernels.OPTIMIZER_STEPS))
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_optimizer_kernels_write_through_strided_views(name, dtype):
+    # The network's buffers are contiguous; a strided view is computed in
+    # place all the same (numba compiles the kernel for that layout).
+    spec = _cupy_kernels.optimizer_step_spec(name)
+    kernel = nk.CompiledElementwise(spec, numba)
+    reference = _NumpyEvaluated(spec)
+    scalars, states, _ = _cupy_kernels.OPTIMIZER_STEPS[name]
+    rng = np.random.default_rng(0)
+    arrays = [rng.normal(size=40).astype(dtype) for _ in range(2 + len(states))]
+    arrays[2:] = [np.abs(a) for a in arrays[2:]]  # v >= 0 under sqrt
+    values = [0.5 + i / 10 for i in range(len(scalars))]
+    expected = [a[::3].copy() for a in arrays]
+    reference(expected[0], *values, *expected[1:])
+    views = [a[::3] for a in arrays]
+    kernel(views[0], *values, *views[1:])
+    for view, want in zip(views, expected):
+        assert_array_equal(view, want)
+
+
+class _NumpyEvaluated:
+    """A spec's body evaluated with NumPy on whole arrays, Python scalars
+    as NumPy treats them (the CPU check of the CuPy kernels uses the same)."""
+
+    def __init__(self, spec):
+        self.inputs = nk._names(spec.in_params)
+        self.outputs = nk._names(spec.out_params)
+        self.operation = spec.operation
+
+    def __call__(self, *args):
+        values = dict(zip(self.inputs + self.outputs, args))
+        functions = {"exp": np.exp, "tanh": np.tanh, "sqrt": np.sqrt, "max": np.maximum}
+        exec(self.operation, functions, values)  # noqa: S102
+        for name, array in zip(self.outputs, args[len(self.inputs) :]):
+            array[...] = values[name]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    "spec",
+    [
+        _cupy_kernels.bias_activation_spec("logistic"),
+        _cupy_kernels.bias_activation_spec("tanh"),
+        _cupy_kernels.EXPIT,
+    ],
+    ids=lambda spec: spec.name,
+)
+def test_transcendental_kernels_compile_but_are_left_to_numpy(spec, dtype):
+    # They compile and agree to rounding (the C library's exp and tanh are
+    # not NumPy's, so not bit for bit), but numba calls them element by
+    # element, so the backend runs NumPy's vectorised ufuncs instead.
+    rng = np.random.default_rng(1)
+    x = rng.normal(scale=3, size=(9, 13)).astype(dtype)
+    arguments = [x[0], x.copy()] if spec.name != "skmlp_expit" else [x, x.copy()]
+    expected = [a.copy() for a in arguments]
+    _NumpyEvaluated(spec)(*expected)
+    nk.CompiledElementwise(spec, numba)(*arguments)
+    assert_allclose(arguments[1], expected[1], rtol=4 * np.finfo(dtype).eps)
+    assert nk.compiled_kernels().bias_activation["tanh"] is None
+    assert nk.compiled_kernels().expit is None
+
+
+@pytest.mark.skipif(
+    platform.machine().lower() not in ("x86_64", "amd64"), reason="x86 assembly"
+)
+@pytest.mark.parametrize(
+    "spec, pattern",
+    [
+        (_cupy_kernels.bias_activation_spec("relu"), ("row", "full")),
+        (_cupy_kernels.derivative_spec("relu"), ("full", "full")),
+        (_cupy_kernels.derivative_spec("logistic"), ("full", "full")),
+        (
+            _cupy_kernels.optimizer_step_spec("adam"),
+            ("full",) + ("scalar",) * 4 + ("full",) * 3,
+        ),
+    ],
+    ids=lambda value: getattr(value, "name", ""),
+)
+def test_float32_kernels_are_vectorised(monkeypatch, spec, pattern):
+    # Packed (SIMD) float32 arithmetic in the machine code: what the typed
+    # constants and error_model='numpy' are for. numba cannot show the code
+    # of a kernel loaded from its cache, so this one is compiled in memory.
+    monkeypatch.setattr(nk, "kernel_dir", lambda: None)
+    kernel = nk.CompiledElementwise(spec, numba)
+    n_inputs = len(nk._names(spec.in_params))
+    arguments = [
+        0.5
+        if kind == "scalar"
+        else np.ones(64 if kind == "row" else (4, 64), np.float32)
+        for kind in pattern
+    ]
+    kernel(*arguments[:n_inputs], *arguments[n_inputs:])
+    compiled = kernel._kernel(pattern, np.dtype(np.float32))
+    (assembly,) = compiled.inspect_asm().values()
+    packed = set(re.findall(r"\bv?(?:add|sub|mul|div|sqrt|cmp\w*)ps\b", assembly))
+    assert packed, "no packed float32 instructions"
+    assert not re.search(r"\bv?cvtss2sd\b", assembly), "float32 widened to float64"
+
+
+def test_kernel_source_types_constants_and_hoists_scalars():
+    source = nk.kernel_source(
+        _cupy_kernels.optimizer_step_spec("adam"),
+        ("full",) + ("scalar",) * 4 + ("full",) * 3,
+        np.float32,
+    )
+    # 1 - beta_1 computed once, in double, then rounded: NumPy's way.
+    assert "_h0 = np.float32(1 - _beta_1)" in source
+    assert "m = m * beta_1 + g * _h0" in source
+    relu = nk.kernel_source(
+        _cupy_kernels.bias_activation_spec("relu"), ("row", "full"), np.float32
+    )
+    assert "_c0 = np.float32(0)" in relu
+    assert "b = _b[_j]" in relu
+
+
+def test_kernel_source_rejects_what_it_cannot_compile():
+    bad_name = _cupy_kernels.ElementwiseSpec("T x", "T y", "y = log(x)", "k")
+    with pytest.raises(ValueError, match=r"Unknown names \['log'\] in kernel k"):
+        nk.kernel_source(bad_name, ("full", "full"), np.float64)
+    bad_type = _cupy_kernels.ElementwiseSpec("int64 n", "T y", "y = n", "k")
+    with pytest.raises(ValueError, match="Unsupported kernel parameter 'int64 n'"):
+        nk.kernel_source(bad_type, ("scalar", "full"), np.float64)
+
+
+def test_kernel_calls_are_checked():
+    kernel = nk.CompiledElementwise(_cupy_kernels.derivative_spec("relu"), numba)
+    a = np.ones((3, 4))
+    with pytest.raises(TypeError, match="takes 1 inputs and 1 outputs, got 3"):
+        kernel(a, a, a)
+    with pytest.raises(TypeError, match="every array must be float64, got float32"):
+        kernel(a.astype(np.float32), a)
+    with pytest.raises(
+        ValueError, match=r"shape \(4, 3\) does not fit outputs of shape"
+    ):
+        kernel(a.T, a)
+
+
+# ---------------------------------------------------------------- fits
+def _fits_with_and_without_kernels(monkeypatch, make, X, y):
+    monkeypatch.setattr(nk, "MIN_KERNEL_SIZE", 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with nk.reference_only():
+            without = make().fit(X, y)
+        assert nk.MIN_KERNEL_SIZE == 0  # restored
+        return without, make().fit(X, y)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("solver", ["sgd", "adam", "rmsprop", "lbfgs"])
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+def test_fits_with_kernels_equal_fits_without(monkeypatch, solver, activation, dtype):
+    X, y = load_digits(n_class=4, return_X_y=True)
+    X = (X[:200] / 16).astype(dtype)
+
+    def make():
+        return MLPClassifierScratch(
+            hidden_layer_sizes=(23, 9),
+            activation=activation,
+            solver=solver,
+            max_iter=3,
+            batch_size=64,
+            nesterovs_momentum=activation != "tanh",
+            random_state=0,
+        )
+
+    without, with_kernels = _fits_with_and_without_kernels(
+        monkeypatch, make, X, y[:200]
+    )
+    assert_array_equal(with_kernels.loss_curve_, without.loss_curve_)
+    for a, b in zip(
+        with_kernels.coefs_ + with_kernels.intercepts_,
+        without.coefs_ + without.intercepts_,
+    ):
+        assert a.dtype == dtype
+        assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "make, target",
+    [
+        (
+            lambda: MLPClassifierScratch(hidden_layer_sizes=(17,), max_iter=3),
+            "multilabel",
+        ),
+        (lambda: MLPClassifierScratch(hidden_layer_sizes=(17,), max_iter=3), "binary"),
+        (
+            lambda: MLPRegressorScratch(hidden_layer_sizes=(17,), max_iter=3),
+            "multioutput",
+        ),
+        (
+            lambda: MLPRegressorScratch(
+                hidden_layer_sizes=(17,), loss="poisson", max_iter=3
+            ),
+            "counts",
+        ),
+    ],
+)
+def test_every_output_fits_alike_with_kernels(monkeypatch, make, target):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 6))
+    y = {
+        "multilabel": rng.integers(0, 2, (120, 3)),
+        "binary": rng.integers(0, 2, 120),
+        "multioutput": rng.normal(size=(120, 2)),
+        "counts": rng.poisson(2.0, 120),
+    }[target]
+    without, with_kernels = _fits_with_and_without_kernels(
+        monkeypatch, lambda: make().set_params(random_state=0), X, y
+    )
+    assert_array_equal(with_kernels.loss_curve_, without.loss_curve_)
+    assert_array_equal(with_kernels.predict(X), without.predict(X))
+
+
+def test_small_fits_never_start_numba(monkeypatch):
+    # Digits' arrays are all below MIN_KERNEL_SIZE: numba is not started
+    # (that would cost more than the whole fit), so nothing is loaded.
+    monkeypatch.setattr(nk, "_LOADED", {})
+    X, y = load_digits(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        MLPClassifierScratch(max_iter=2, random_state=0).fit(X, y)
+    assert nk._LOADED == {}
+
+
+def test_large_arrays_start_the_kernels(monkeypatch):
+    monkeypatch.setattr(nk, "_LOADED", {})
+    z = np.zeros((nk.MIN_KERNEL_SIZE // 64, 64))
+    NumpyBackend().activation("relu").forward(z, np.ones(64))
+    assert nk._LOADED["cpu"] is not None
+    assert_array_equal(z, 1.0)
+
+
+# ---------------------------------------------------------------- without numba
+def test_without_numba_the_reference_runs_after_one_warning(
+    monkeypatch, kernels_everywhere
+):
+    monkeypatch.setattr(nk, "_LOADED", {})
+    monkeypatch.setitem(sys.modules, "numba", None)  # import numba fails
+    X, y = load_digits(n_class=3, return_X_y=True)
+    model = MLPClassifierScratch(hidden_layer_sizes=(11,), max_iter=2, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X, y)
+        model.fit(X, y)
+    numba_warnings = [w for w in caught if "could not import numba" in str(w.message)]
+    assert len(numba_warnings) == 1
+    assert "pip install numba" in str(numba_warnings[0].message)
+    assert numba_warnings[0].filename == __file__  # points at the user's call
+    assert nk._LOADED == {"cpu": None}
+
+    with warnings.catch_warnings(), nk.reference_only():
+        warnings.simplefilter("ignore")
+        reference = MLPClassifierScratch(
+            hidden_layer_sizes=(11,), max_iter=2, random_state=0
+        ).fit(X, y)
+    assert_array_equal(model.loss_curve_, reference.loss_curve_)
+
+
+# ---------------------------------------------------------------- caching
+def test_kernel_dir_follows_numba_cache_dir_and_is_never_the_package(
+    monkeypatch, tmp_path
+):
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    nk.kernel_dir.cache_clear()
+    try:
+        assert nk.kernel_dir() == str(tmp_path / "skmlp" / "kernels")
+    finally:
+        nk.kernel_dir.cache_clear()
+
+
+def test_unwritable_cache_dir_compiles_in_memory(monkeypatch, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(blocker))
+    nk.kernel_dir.cache_clear()
+    try:
+        assert nk.kernel_dir() is None
+        kernel = nk.CompiledElementwise(_cupy_kernels.derivative_spec("tanh"), numba)
+        a, delta = np.full((2, 3), 0.5), np.ones((2, 3))
+        kernel(a, delta)
+        assert_array_equal(delta, 0.75)
+    finally:
+        nk.kernel_dir.cache_clear()
+
+
+def test_kernels_are_cached_on_disk_and_reloaded(monkeypatch, tmp_path):
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    nk.kernel_dir.cache_clear()
+    try:
+        spec = _cupy_kernels.derivative_spec("logistic")
+        a, delta = np.full((2, 3), 0.5), np.ones((2, 3))
+        nk.CompiledElementwise(spec, numba)(a, delta)
+        (source,) = (tmp_path / "skmlp" / "kernels").glob(
+            "skmlp_logistic_backward_*.py"
+        )
+        mtime = source.stat().st_mtime_ns
+        again = nk.CompiledElementwise(spec, numba)  # as in a new process
+        again(a, delta)
+        (dispatcher,) = again._compiled.values()
+        assert sum(dispatcher.stats.cache_hits.values()) == 1
+        assert source.stat().st_mtime_ns == mtime  # not rewritten
+        assert_array_equal(delta, 0.0625)
+    finally:
+        nk.kernel_dir.cache_clear()
