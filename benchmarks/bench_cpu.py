@@ -14,7 +14,9 @@ One run times, side by side on the same machine:
   batch 200, and a 64-100-10 network on the bundled digits, where per-batch
   overhead dominates;
 - ``predict_proba`` on the 60000 rows, and on a single row (per-call
-  latency, as when serving one request at a time);
+  latency, as when serving one request at a time), also of the skmlp model
+  exported to ONNX and run by onnxruntime (when skl2onnx and onnxruntime are
+  installed: the ``onnx`` extra);
 - peak traced memory (``tracemalloc``) during ``fit``, as a multiple of
   ``X.nbytes``, with and without early stopping;
 - test accuracy after the same epochs, which must be within one point of
@@ -72,10 +74,19 @@ def import_keras():
         return None
     return keras if keras.backend.backend() == "jax" else None
 
+
 try:  # switching the kernels off; absent in checkouts from before them
     from skmlp._numba_kernels import reference_only
 except ImportError:
     reference_only = None
+
+try:
+    import onnxruntime
+    import skl2onnx
+
+    import skmlp.onnx  # noqa: F401 (registers the converters)
+except ImportError:  # The onnx extra is optional: its rows are left out.
+    onnxruntime = None
 
 SETTINGS = ("mnist1000", "mnist200", "digits")
 HIDDEN = (512, 128, 64)
@@ -143,6 +154,21 @@ class UfuncEstimator(Estimator):
     def predict_proba(self, X):
         with reference_only():
             return self.model.predict_proba(X)
+class OnnxRuntime:
+    """A fitted skmlp model exported with skl2onnx and run by onnxruntime on
+    the CPU (default session options), probabilities as a plain array."""
+
+    name = "onnxruntime"
+
+    def __init__(self, model, X_sample):
+        onx = skl2onnx.to_onnx(model, X_sample[:1], options={"zipmap": False})
+        self._session = onnxruntime.InferenceSession(
+            onx.SerializeToString(), providers=["CPUExecutionProvider"]
+        )
+        self._input = self._session.get_inputs()[0].name
+
+    def predict_proba(self, X):
+        return self._session.run(["probabilities"], {self._input: X})[0]
 
 
 class Torch:
@@ -605,6 +631,7 @@ def parse_args(argv):
     )
     add("--no-torch", action="store_true", help="leave PyTorch out")
     add("--no-keras", action="store_true", help="leave Keras out")
+    add("--no-onnx", action="store_true", help="leave onnxruntime out")
     add("--quick", action="store_true", help="tiny sizes and counts, for a smoke test")
     add("--json", metavar="PATH", help="also write the figures here")
     args = parser.parse_args(argv)
@@ -624,6 +651,8 @@ def main(argv=None):
     global keras
     keras = None if args.no_keras else import_keras()
     use_keras = keras is not None
+
+    use_onnx = onnxruntime is not None and not args.no_onnx
     n_train, n_test = (1200, 600) if args.quick else (60000, 10000)
     X, y = mnist_like(n_train + n_test)
     X, X_test, y, y_test = X[:n_train], X[n_train:], y[:n_train], y[n_train:]
@@ -693,6 +722,8 @@ def main(argv=None):
         print(f"timed {title}", flush=True)
         if data is X and not results["predict"]:
             predictors = [c for c in candidates if hasattr(c, "predict_proba")]
+            if use_onnx:
+                predictors.append(OnnxRuntime(candidates[0].model, X))
             results["predict"] = time_predict(predictors, X, args.repeats, args.settle)
             results["predict_row"] = time_predict_row(
                 predictors, X[:1], 20 if args.quick else 1000, args.repeats

@@ -2,6 +2,6 @@
 
 from ._classifier import MLPClassifierScratch
 from ._regressor import MLPRegressorScratch
+from ._version import __version__ as __version__
 
 __all__ = ["MLPClassifierScratch", "MLPRegressorScratch"]
-__version__ = "0.1.0"

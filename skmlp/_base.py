@@ -4,7 +4,6 @@ the fitted state. Training itself is the solver drivers' (:mod:`._solvers`):
 ``fit`` builds the network and the solver's objects from the parameters, runs
 the driver and reads its :class:`~._solvers.FitResult`."""
 
-import warnings
 from abc import ABCMeta, abstractmethod
 from itertools import pairwise
 from numbers import Integral, Real
@@ -16,6 +15,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.fixes import parse_version
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
@@ -41,6 +41,8 @@ from ._schedules import SCHEDULES, LearningRateSchedule
 from ._scoring import check_scoring, held_out_loss_score, held_out_scorer_score
 from ._solvers import SOLVERS, fit_lbfgs, fit_stochastic, stochastic_result
 from ._training import EpochSettings, Trainer
+from ._version import __version__
+from ._warnings import warn
 
 
 class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
@@ -199,6 +201,11 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=X.dtype, ensure_non_negative=True
             )
+            # scikit-learn's words; its check says so itself only from 1.7.
+            if not sample_weight.any():
+                raise ValueError(
+                    "Sample weights must contain at least one non-zero number."
+                )
         Y = self._encode_targets(y, incremental).astype(X.dtype, copy=False)
         sample_weight = self._weigh_samples(y, sample_weight, X.dtype)
         backend = get_backend(self.backend)
@@ -211,7 +218,10 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
                 n_samples, layer_units, self._batch_size(n_samples), X.dtype, lbfgs
             )
 
-        with explain_out_of_memory(backend, out_of_memory):
+        # Overflow to inf or NaN is detected and reported as a whole (a NaN
+        # loss counts as no improvement; non-finite weights raise below), not
+        # as NumPy's RuntimeWarnings from deep inside.
+        with explain_out_of_memory(backend, out_of_memory), _quiet_float_errors():
             network = Network(
                 layer_units,
                 self.activation,
@@ -245,28 +255,33 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
                     network, X, y, Y, sample_weight, incremental, task
                 )
         self._set_result(result)
+
+        self._keep_layers(backend.to_host(network.params), network.shapes)
+        if not all(np.isfinite(p).all() for p in self.coefs_ + self.intercepts_):
+            raise ValueError(self._diverged_message())
         if not (lbfgs or incremental or result.stopped):
-            warnings.warn(
+            warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
                 "reached and the optimization hasn't converged yet.",
                 ConvergenceWarning,
             )
-
-        self._keep_layers(backend.to_host(network.params), network.shapes)
-        if not all(np.isfinite(p).all() for p in self.coefs_ + self.intercepts_):
-            message = (
-                "Solver produced non-finite parameter weights. The input data may"
-                " contain large values and need to be preprocessed."
-            )
-            if not lbfgs:
-                message += (
-                    " Steps too large diverge too: lower learning_rate_init (it "
-                    f"is {self.learning_rate_init:g}) or set clip_grad_norm "
-                    "(e.g. 1.0)."
-                )
-            raise ValueError(message)
         task.end()
         return self
+
+    def _diverged_message(self):
+        """scikit-learn's words for diverged weights (its tests match them),
+        then what to change."""
+        message = (
+            "Solver produced non-finite parameter weights. The input data may"
+            " contain large values and need to be preprocessed."
+            " Scale the inputs (e.g. StandardScaler in a Pipeline)"
+        )
+        if self.solver == "lbfgs":
+            return message + "."
+        return (
+            message + ", lower learning_rate_init (it is "
+            f"{self.learning_rate_init:g}) or set clip_grad_norm (e.g. 1.0)."
+        )
 
     def _snapshot(self, network, attributes):
         """``snapshot(params, n_steps)`` for the callbacks: the fitted
@@ -315,7 +330,7 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
         n_samples = X.shape[0] if rows is None else len(rows)
         batch_size = self._batch_size(n_samples)
         if self.batch_size != "auto" and self.batch_size > n_samples:
-            warnings.warn(
+            warn(
                 f"Got batch_size={self.batch_size} larger than the {n_samples} "
                 "training samples; using all of them in each batch."
             )
@@ -465,16 +480,17 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
         if backend.shares_host_memory and params is not None and params.dtype == dtype:
             # No copy of the weights: a one-row predict would spend most of
             # its time copying them.
-            return Network(
-                units, self.activation, self.out_activation_, backend, dtype, params
-            ).predict(backend.input(X, dtype))
+            with _quiet_float_errors():
+                return Network(
+                    units, self.activation, self.out_activation_, backend, dtype, params
+                ).predict(backend.input(X, dtype))
 
         def out_of_memory():
             return predict_out_of_memory_message(
                 X.shape[0], units, dtype, PREDICT_CHUNK_ROWS
             )
 
-        with explain_out_of_memory(backend, out_of_memory):
+        with explain_out_of_memory(backend, out_of_memory), _quiet_float_errors():
             network = Network(
                 units, self.activation, self.out_activation_, backend, dtype
             )
@@ -488,7 +504,7 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
         try:
             return get_backend(self.backend)
         except BackendUnavailableError as exc:
-            warnings.warn(
+            warn(
                 f"{exc} Predicting with NumPy instead; "
                 "set_params(backend='numpy') to move the model to the CPU.",
                 UserWarning,
@@ -515,28 +531,49 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
         return None
 
     def __getstate__(self):
-        # The flat array is saved through coefs_ and intercepts_ alone. (A
-        # copy: the state returned may be the instance's own __dict__.)
+        """The fitted state as builtins and NumPy arrays only (the trainer and
+        its optimizer as dicts of numbers and arrays; scikit-learn's
+        LabelBinarizer and NumPy's RandomState as they are), so that skops
+        needs to trust no class but the estimator's. The flat weight array is
+        saved through ``coefs_`` and ``intercepts_`` alone."""
+        # A copy: the state returned may be the instance's own __dict__.
         state = dict(super().__getstate__())
         state.pop("_flat_layers", None)
+        if isinstance(state.get("_trainer"), Trainer):
+            state["_trainer"] = state["_trainer"].get_state()
+        state["_skmlp_version"] = __version__
         return state
 
     def __setstate__(self, state):
-        super().__setstate__(state)
-        # Pickling stores each layer's array on its own: gather them again
-        # into one flat array, as fit leaves them, so predict need not copy.
-        # Layers replaced by hand that do not fit together that way (shapes,
-        # dtypes) are kept as they are, for predict to copy or refuse.
+        """Rebuild what :meth:`__getstate__` made plain, checking that it
+        forms this network: a damaged file, or one whose layers and optimizer
+        state do not fit together, raises a ValueError instead of loading a
+        different model. Parameters an older version did not have take their
+        defaults, which train as that version did."""
+        state = dict(state)
+        _check_saved_version(state.pop("_skmlp_version", None))
+        trainer = state.pop("_trainer", None)
+        defaults = {
+            name: value
+            for name, value in type(self)().get_params(deep=False).items()
+            if name not in state
+        }
+        super().__setstate__({**defaults, **state})
         if "coefs_" not in state:
             return
+        _check_saved_layers(
+            self.coefs_, self.intercepts_, getattr(self, "n_features_in_", None)
+        )
+        if isinstance(trainer, dict):
+            n_params = sum(a.size for a in [*self.coefs_, *self.intercepts_])
+            trainer = Trainer.from_state(trainer, n_params)
+        self._trainer = trainer
+        # Saving stores each layer's array on its own: gather them again into
+        # one flat array, as fit leaves them, so predict need not copy.
+        # Layers of different dtypes (assigned by hand) are kept as they
+        # are, for predict to convert.
         layers = [*self.coefs_, *self.intercepts_]
-        if (
-            all(isinstance(a, np.ndarray) for a in layers)
-            and len({a.dtype for a in layers}) == 1
-            and _layers_fit_together(
-                self.coefs_, self.intercepts_, getattr(self, "n_features_in_", None)
-            )
-        ):
+        if len({a.dtype for a in layers}) == 1:
             flat = np.concatenate([a.ravel() for a in layers])
             self._keep_layers(flat, [c.shape for c in self.coefs_])
         else:
@@ -576,6 +613,37 @@ def _layer_attributes(flat, shapes):
     }
 
 
+def _check_saved_version(saved):
+    """A model saved by a newer skmlp may hold state this one would ignore."""
+    if saved is not None and parse_version(saved) > parse_version(__version__):
+        raise ValueError(
+            f"The model was saved by skmlp {saved}, newer than this skmlp "
+            f"{__version__}: upgrade skmlp to load it."
+        )
+
+
+def _check_saved_layers(coefs, intercepts, n_features):
+    """Raise a ValueError unless the loaded ``coefs_`` and ``intercepts_`` are
+    finite float arrays forming a network of ``n_features`` inputs."""
+    layers = [*coefs, *intercepts]
+    if not all(
+        isinstance(a, np.ndarray) and a.dtype.kind == "f" and np.isfinite(a).all()
+        for a in layers
+    ):
+        raise ValueError(
+            "The saved coefs_ and intercepts_ are not all finite float arrays: "
+            "the file is damaged."
+        )
+    if not _layers_fit_together(coefs, intercepts, n_features):
+        shapes = [a.shape for a in coefs], [a.shape for a in intercepts]
+        raise ValueError(
+            f"The saved coefs_ and intercepts_ (shapes {shapes[0]} and "
+            f"{shapes[1]}) do not form a network of {n_features} inputs: the "
+            "file is damaged, or its layers were replaced by ones of another "
+            "layout."
+        )
+
+
 def _layers_fit_together(coefs, intercepts, n_features):
     """Whether ``coefs`` and ``intercepts`` have the shapes of a network with
     ``n_features`` inputs, as fit leaves them: re-slicing any others into
@@ -587,6 +655,13 @@ def _layers_fit_together(coefs, intercepts, n_features):
         c.shape == shape and b.shape == shape[1:]
         for c, b, shape in zip(coefs, intercepts, pairwise(units))
     )
+
+
+def _quiet_float_errors():
+    """No NumPy RuntimeWarning for overflow, division by zero or invalid
+    values: predictions carry inf/NaN as values, and fit reports divergence
+    once, in its own words. (CuPy never warns about these.)"""
+    return np.errstate(over="ignore", divide="ignore", invalid="ignore")
 
 
 def _can_stratify(Y, n_validation):

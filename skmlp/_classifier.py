@@ -21,6 +21,7 @@ from sklearn.utils.validation import column_or_1d
 from . import _docs
 from ._backend import host_input, like_input
 from ._base import BaseMLPScratch
+from ._warnings import at_user_call
 
 
 class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
@@ -208,7 +209,8 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
 
     def _encode_targets(self, y, incremental):
         if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
+            with at_user_call():
+                y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         if not hasattr(self, "classes_") or not (self.warm_start or incremental):
             self._label_binarizer = LabelBinarizer().fit(y)
@@ -374,7 +376,10 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         True
         """
         proba = self.predict_proba(host_input(X))
-        return like_input(X, np.log(proba, out=proba))
+        # A softmax probability that underflowed to 0 has log -inf, quietly.
+        with np.errstate(divide="ignore"):
+            np.log(proba, out=proba)
+        return like_input(X, proba)
 
     def score(self, X, y, sample_weight=None):
         """Mean accuracy of :meth:`predict` on ``X`` against ``y``.

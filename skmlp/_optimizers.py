@@ -7,6 +7,9 @@ passed to every step, because the schedule owns it.
 """
 
 import math
+from numbers import Integral
+
+import numpy as np
 
 
 class Optimizer:
@@ -39,6 +42,14 @@ class Optimizer:
                 state = state.copy()
             setattr(self, name, state)
 
+    def get_state(self):
+        """The state as plain values -- the optimizer's ``name``, its arrays
+        (NumPy, or None before the first step) and counters -- which is what
+        a saved model keeps of it (:func:`optimizer_from_state` rebuilds it).
+        The hyper-parameters are the estimator's, set again at every fit."""
+        names = self.state_names + self.counter_names
+        return {"name": self.name, **{name: getattr(self, name) for name in names}}
+
     def to_host(self, backend):
         """Move the state to NumPy arrays (for pickling). State not made yet
         (a fit that failed before ``prepare`` finished) stays None, so the
@@ -54,6 +65,7 @@ class SGD(Optimizer):
     with Nesterov's momentum ``p <- p + momentum v - lr g`` (scikit-learn's
     formulation)."""
 
+    name = "sgd"
     state_names = ("velocity",)
 
     def __init__(self, momentum=0.9, nesterov=True):
@@ -84,6 +96,7 @@ class Adam(Optimizer):
     of the (uncorrected) second moment, with the same bias correction, so
     that the effective step size never grows."""
 
+    name = "adam"
     counter_names = ("t",)
 
     def __init__(self, beta_1=0.9, beta_2=0.999, epsilon=1e-8, amsgrad=False):
@@ -131,6 +144,7 @@ class RMSprop(Optimizer):
     """RMSprop (Tieleman & Hinton; PyTorch's form): ``v <- rho v + (1-rho) g^2``,
     ``p <- p - lr g / (sqrt(v) + eps)``."""
 
+    name = "rmsprop"
     state_names = ("square_average",)
 
     def __init__(self, rho=0.9, epsilon=1e-8):
@@ -158,9 +172,7 @@ def _namespace(array):
         import cupy
 
         return cupy
-    import numpy
-
-    return numpy
+    return np
 
 
 def _scaled(a, factor, out):
@@ -183,4 +195,54 @@ def _maximum(a, b, out):
     return _namespace(a).maximum(a, b, out=out)
 
 
-OPTIMIZERS = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop}
+OPTIMIZERS = {cls.name: cls for cls in (SGD, Adam, RMSprop)}
+
+
+def refuse_unknown_state(owner, unknown):
+    """Saved state this version does not know would be dropped, giving a
+    different model: refuse it."""
+    if unknown:
+        raise ValueError(
+            f"The saved {owner} has state {sorted(unknown)} that this version of "
+            "skmlp does not know: load the model with the version that saved it."
+        )
+
+
+def optimizer_from_state(state, n_params):
+    """The optimizer :meth:`Optimizer.get_state` described, for a network of
+    ``n_params`` parameters, with default hyper-parameters (the estimator
+    sets its own before the next step). State the saved model did not have
+    (an older version's) starts afresh, as in a new optimizer; state this
+    version does not know, or arrays that cannot be this network's, raise a
+    ValueError rather than give a different model."""
+    state = dict(state)
+    name = state.pop("name", None)
+    if name not in OPTIMIZERS:
+        raise ValueError(
+            f"The saved optimizer {name!r} is not one of {sorted(OPTIMIZERS)}: the "
+            "file was saved by another version of skmlp, or is damaged."
+        )
+    optimizer = OPTIMIZERS[name]()
+    # Every state attribute a new optimizer has, also those its
+    # hyper-parameters leave unused by default (Adam's AMSGrad maximum).
+    refuse_unknown_state(f"{name} optimizer", set(state) - set(vars(optimizer)))
+    for key, value in state.items():
+        if isinstance(value, np.ndarray) or key in optimizer.state_names:
+            if value is not None and not (
+                isinstance(value, np.ndarray)
+                and value.dtype.kind == "f"
+                and value.shape == (n_params,)
+                and np.isfinite(value).all()
+            ):
+                raise ValueError(
+                    f"The saved {name} optimizer's {key} is not a finite float "
+                    f"vector of the network's {n_params} parameters: the file is "
+                    "damaged, or its layers were changed."
+                )
+        elif key in optimizer.counter_names and not isinstance(value, Integral):
+            raise ValueError(
+                f"The saved {name} optimizer's {key} is {value!r}, not an integer: "
+                "the file is damaged."
+            )
+        setattr(optimizer, key, value)
+    return optimizer

@@ -16,6 +16,7 @@ from . import _docs
 from ._backend import host_input, like_input
 from ._base import BaseMLPScratch
 from ._losses import REGRESSION_LOSSES
+from ._warnings import at_user_call
 
 
 class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
@@ -218,7 +219,8 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
                 "targets take no more memory than the network's outputs)."
             )
         if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
+            with at_user_call():
+                y = column_or_1d(y, warn=True)
         if self.loss == "poisson" and y.size and y.min() < 0:
             raise ValueError(
                 "loss='poisson' needs non-negative targets (counts, rates), but "

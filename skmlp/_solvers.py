@@ -7,7 +7,6 @@ Both return a :class:`FitResult`, the record the estimator turns into its
 fitted attributes (``n_iter_``, ``loss_curve_``, ...).
 """
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +15,7 @@ from sklearn.utils.optimize import _check_optimize_result
 from ._callbacks import NO_STEPS
 from ._lbfgs import minimize_lbfgs
 from ._optimizers import OPTIMIZERS
+from ._warnings import at_user_call, warn
 
 # Every value of the estimators' ``solver`` parameter.
 SOLVERS = ("lbfgs", *OPTIMIZERS)
@@ -120,12 +120,13 @@ def fit_lbfgs(
     elif run.interrupted:
         n_iter = len(run.loss_curve)
         loss = run.loss_curve[-1] if run.loss_curve else np.nan
-        warnings.warn(
+        warn(
             f"Training interrupted by user after {n_iter} finished "
             "iterations; keeping the weights of the last finished iteration."
         )
     else:
-        n_iter = _check_optimize_result("lbfgs", run.result, max_iter)
+        with at_user_call():
+            n_iter = _check_optimize_result("lbfgs", run.result, max_iter)
         loss = float(run.result.fun)
     return FitResult(
         n_iter=n_iter,

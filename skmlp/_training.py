@@ -6,16 +6,18 @@ history. Keeping it is what lets ``warm_start`` and ``partial_fit`` continue
 where they left off instead of silently resetting the optimizer.
 """
 
-import warnings
-from dataclasses import dataclass
+import dataclasses
 
 import numpy as np
 
 from ._callbacks import NO_STEPS
 from ._layers import is_sparse
+from ._optimizers import optimizer_from_state, refuse_unknown_state
+from ._schedules import LearningRateSchedule
+from ._warnings import warn
 
 
-@dataclass
+@dataclasses.dataclass
 class EpochSettings:
     """How to run one call's epochs (read from the estimator's parameters)."""
 
@@ -71,6 +73,37 @@ class Trainer:
         self.best_validation_score = -np.inf
         self.scoring = None
         self.no_improvement_count = 0
+
+    def get_state(self):
+        """Everything the trainer holds as plain values (numbers, lists,
+        dicts, NumPy arrays): what a saved model keeps of it
+        (:meth:`from_state` rebuilds it)."""
+        state = dict(vars(self))
+        state["optimizer"] = self.optimizer.get_state()
+        if self.schedule is not None:
+            state["schedule"] = dataclasses.asdict(self.schedule)
+        return state
+
+    @classmethod
+    def from_state(cls, state, n_params):
+        """The trainer :meth:`get_state` described, for a network of
+        ``n_params`` parameters. What the saved state lacks (saved by an older
+        version) keeps the value of a new trainer; what this version does not
+        know raises a ValueError."""
+        state = dict(state)
+        trainer = cls(optimizer_from_state(state.pop("optimizer"), n_params))
+        refuse_unknown_state("trainer", set(state) - set(vars(trainer)))
+        if state.get("schedule") is not None:
+            try:
+                state["schedule"] = LearningRateSchedule(**state["schedule"])
+            except TypeError as exc:
+                raise ValueError(
+                    f"The saved learning-rate schedule does not match this "
+                    f"version of skmlp ({exc}): load the model with the version "
+                    "that saved it."
+                ) from exc
+        vars(trainer).update(state)
+        return trainer
 
     def run(
         self,
@@ -176,7 +209,7 @@ class Trainer:
                 stopped = steps.end(kept_params, n_epochs) or stopped
         except KeyboardInterrupt:
             network.params[...] = kept_params
-            warnings.warn(
+            warn(
                 f"Training interrupted by user after {n_epochs} finished epochs; "
                 "keeping the weights of the last finished epoch"
                 + (" with the best validation score." if validation_score else ".")

@@ -5,6 +5,7 @@ candidate and setting produced figures, that the accuracy check passed (the
 exit status) and that skmlp trained float32 data in float32.
 """
 
+import importlib.util
 import json
 import math
 import os
@@ -50,7 +51,12 @@ def test_quick_benchmark_runs_and_reports_every_figure(tmp_path):
     for accuracy in results["accuracy"].values():
         assert all(0 <= a <= 1 for a in accuracy.values())
         assert abs(accuracy["skmlp"] - accuracy["sklearn"]) <= 0.01
-    assert {"skmlp", "sklearn"} <= set(results["predict"])
+    predictors = {"skmlp", "sklearn"}
+    if importlib.util.find_spec("onnxruntime") and importlib.util.find_spec("skl2onnx"):
+        predictors.add("onnxruntime")
+    assert predictors <= set(results["predict"]) and predictors <= set(
+        results["predict_row"]
+    )
     assert len(results["memory"]) == 4
     assert all(row["peak_over_X_nbytes"] > 0 for row in results["memory"])
     assert results["float32"] is True

@@ -226,7 +226,7 @@ def test_clipping_keeps_a_too_high_learning_rate_from_diverging():
     with pytest.raises(
         ValueError,
         match=r"non-finite parameter weights.* lower learning_rate_init \(it is "
-        r"0\.5\) or set clip_grad_norm",
+        r"0\.5\) or set clip_grad_norm \(e\.g\. 1\.0\)",
     ):
         fit_quietly(MLPRegressorScratch(**params), X, y)
     model = fit_quietly(MLPRegressorScratch(clip_grad_norm=1.0, **params), X, y)

@@ -9,6 +9,7 @@ from _parity_helpers import (
     fit_both,
     fit_quietly,
     integer_weights,
+    skip_unless_sklearn_mlp_has,
 )
 from sklearn.datasets import load_breast_cancer, load_diabetes
 from sklearn.metrics import accuracy_score, r2_score
@@ -80,6 +81,7 @@ def test_early_stopping_scores_the_weighted_validation_set_like_sklearn():
 
 def test_partial_fit_matches_sklearn():
     # Without shuffling, scikit-learn's re-seeding per call does not matter.
+    skip_unless_sklearn_mlp_has("sample_weight")
     X, y = digits(300)
     weights = integer_weights(len(y))
     params = {"hidden_layer_sizes": (10,), "shuffle": False, "random_state": 0}

@@ -1,0 +1,248 @@
+"""ONNX export through skl2onnx.
+
+``import skmlp.onnx`` registers converters for :class:`MLPClassifierScratch`
+and :class:`MLPRegressorScratch` with skl2onnx, so that
+``skl2onnx.to_onnx(model, X_sample)`` converts them, bare or as a step of a
+Pipeline. Needs the ``onnx`` extra (``pip install skmlp[onnx]``).
+
+The graph is built layer by layer from the same network skmlp predicts
+with, through registries keyed by the names skmlp uses: :data:`LAYERS` (the
+layer classes of ``skmlp._layers``), :data:`HIDDEN_ACTIVATIONS`
+(``_activations.ACTIVATIONS``) and :data:`OUTPUTS` (``_losses.OUTPUTS``).
+Each entry maps one piece of the network to ONNX operators; a new layer,
+activation or output needs its entry here, and the tests fail until it has
+one.
+
+The classifier's outputs are skl2onnx's usual pair: ``label`` (int64, or
+string for string classes; one 0/1 column per label for multilabel targets)
+and ``probabilities`` (as ``predict_proba``; a list of dicts unless the
+option ``zipmap=False`` is passed). The regressor's ``variable`` has shape
+(n_samples, n_outputs). Computation is in float64 for float64 input,
+otherwise float32.
+"""
+
+import numpy as np
+from skl2onnx import update_registered_converter
+from skl2onnx.common.data_types import (
+    DoubleTensorType,
+    FloatTensorType,
+    Int64TensorType,
+    StringTensorType,
+)
+from skl2onnx.common.utils_classifier import get_label_classes
+from skl2onnx.proto import onnx_proto
+
+from ._backend import NumpyBackend
+from ._classifier import MLPClassifierScratch
+from ._network import Network
+from ._regressor import MLPRegressorScratch
+
+__all__ = ["HIDDEN_ACTIVATIONS", "LAYERS", "OUTPUTS"]
+
+
+_PROTO_TYPES = {
+    "float32": onnx_proto.TensorProto.FLOAT,
+    "float64": onnx_proto.TensorProto.DOUBLE,
+    "int64": onnx_proto.TensorProto.INT64,
+}
+
+
+class _Graph:
+    """Adds uniquely named nodes and constants, in the dtype of one
+    conversion, to the ONNX graph skl2onnx is building."""
+
+    def __init__(self, scope, container, dtype):
+        self._scope, self._container = scope, container
+        self.dtype = np.dtype(dtype)
+
+    def constant(self, value, dtype=None):
+        """Add ``value`` (in the conversion's dtype unless ``dtype`` says
+        otherwise; strings as UTF-8); return its name."""
+        value = np.asarray(value, dtype=dtype or self.dtype)
+        name = self._scope.get_unique_variable_name("const")
+        if value.dtype.kind == "U":
+            proto_type = onnx_proto.TensorProto.STRING
+            content = [v.encode("utf-8") for v in value.ravel()]
+        else:
+            proto_type, content = _PROTO_TYPES[value.dtype.name], value.ravel()
+        self._container.add_initializer(name, proto_type, list(value.shape), content)
+        return name
+
+    def node(self, op_type, inputs, output=None, **attributes):
+        """Add ``op_type`` applied to ``inputs``; return its output's name."""
+        output = output or self._scope.get_unique_variable_name(op_type.lower())
+        self._container.add_node(
+            op_type,
+            inputs,
+            output,
+            op_domain="",
+            name=self._scope.get_unique_operator_name(op_type),
+            **attributes,
+        )
+        return output
+
+
+def _op(op_type, **attributes):
+    """An activation that is one ONNX operator."""
+
+    def apply(graph, x):
+        return graph.node(op_type, [x], **attributes)
+
+    return apply
+
+
+def _identity(graph, x):
+    return x
+
+
+def _clipped_sigmoid(graph, x):
+    # predict_proba keeps sigmoid outputs within [eps, 1 - eps].
+    eps = np.finfo(graph.dtype).eps
+    p = graph.node("Sigmoid", [x])
+    return graph.node("Clip", [p, graph.constant(eps), graph.constant(1 - eps)])
+
+
+HIDDEN_ACTIVATIONS = {
+    "identity": _identity,
+    "logistic": _op("Sigmoid"),
+    "tanh": _op("Tanh"),
+    "relu": _op("Relu"),
+}
+"""Hidden activation name -> ``apply(graph, x) -> name`` of its output."""
+
+OUTPUTS = {
+    "identity": _identity,
+    "logistic": _clipped_sigmoid,
+    "softmax": _op("Softmax", axis=1),
+    "exp": _op("Exp"),
+}
+"""Output layer name -> ``apply(graph, z) -> name`` of the predicted values."""
+
+
+def _dense(graph, layer, x):
+    z = graph.node("MatMul", [x, graph.constant(layer.coef)])
+    if layer.add_bias:
+        z = graph.node("Add", [z, graph.constant(layer.intercept)])
+    return z
+
+
+def _activation(graph, layer, x):
+    # The activation adds the bias of the dense layer below (one fused step
+    # on a GPU), then applies its function.
+    z = graph.node("Add", [x, graph.constant(layer.bias_from.intercept)])
+    return HIDDEN_ACTIVATIONS[layer.function.name](graph, z)
+
+
+LAYERS = {"Dense": _dense, "Activation": _activation}
+"""Layer class name -> ``apply(graph, layer, x) -> name`` of its output."""
+
+
+def _network_output(graph, model, input_name):
+    """The output of the fitted ``model``'s network for ``input_name``."""
+    units = [model.n_features_in_, *(c.shape[1] for c in model.coefs_)]
+    network = Network(
+        units, model.activation, model.out_activation_, NumpyBackend(), graph.dtype
+    )
+    network.set_layers(model.coefs_, model.intercepts_)
+    x = graph.node("Cast", [input_name], to=_PROTO_TYPES[graph.dtype.name])
+    *hidden, output = network.layers
+    for layer in hidden:
+        x = LAYERS[type(layer).__name__](graph, layer, x)
+    return OUTPUTS[output.name](graph, x)
+
+
+def _computation_dtype(operator):
+    """float64 for float64 input, else float32 (skl2onnx's convention)."""
+    is_double = isinstance(operator.inputs[0].type, DoubleTensorType)
+    return np.float64 if is_double else np.float32
+
+
+def _tensor_type(dtype):
+    return DoubleTensorType if dtype == np.float64 else FloatTensorType
+
+
+def _multilabel(model):
+    return model._label_binarizer.y_type_ == "multilabel-indicator"
+
+
+def _onnx_labels(operator):
+    """The class labels as the graph outputs them: strings, or int64 for
+    integer, boolean and float classes (scikit-learn's classification targets
+    take integral floats only)."""
+    classes = np.asarray(get_label_classes(operator.scope_inst, operator.raw_operator))
+    return classes.astype(str if classes.dtype.kind in "OUS" else np.int64)
+
+
+def _classifier_shapes(operator):
+    model = operator.raw_operator
+    n_rows = operator.inputs[0].get_first_dimension()
+    n_columns = len(model.classes_)
+    if _multilabel(model):
+        operator.outputs[0].type = Int64TensorType([n_rows, n_columns])
+    elif _onnx_labels(operator).dtype.kind == "U":
+        operator.outputs[0].type = StringTensorType([n_rows])
+    else:
+        operator.outputs[0].type = Int64TensorType([n_rows])
+    dtype = _computation_dtype(operator)
+    operator.outputs[1].type = _tensor_type(dtype)([n_rows, n_columns])
+
+
+def _convert_classifier(scope, operator, container):
+    model = operator.raw_operator
+    labels_out, proba_out = (v.full_name for v in operator.outputs)
+    graph = _Graph(scope, container, _computation_dtype(operator))
+    p = _network_output(graph, model, operator.inputs[0].full_name)
+    if _multilabel(model):
+        graph.node("Identity", [p], output=proba_out)
+        positive = graph.node("Greater", [p, graph.constant(0.5)])
+        graph.node("Cast", [positive], output=labels_out, to=onnx_proto.TensorProto.INT64)
+        return
+    if len(model.classes_) < 2:
+        raise ValueError(
+            "The classifier was fitted on a single class; it has nothing to "
+            "export. Fit it on at least two classes."
+        )
+    if model.out_activation_ == "logistic":  # binary: p is the positive class
+        negative = graph.node("Sub", [graph.constant(1), p])
+        graph.node("Concat", [negative, p], output=proba_out, axis=1)
+    else:
+        graph.node("Identity", [p], output=proba_out)
+    # ArgMax takes the first of equal maxima: for [1 - p, p] the negative
+    # class at p = 0.5, as predict's threshold p > 0.5 does.
+    best = graph.node("ArgMax", [proba_out], axis=1, keepdims=0)
+    classes = _onnx_labels(operator)
+    graph.node("Gather", [graph.constant(classes, classes.dtype), best], output=labels_out)
+
+
+def _regressor_shapes(operator):
+    n_rows = operator.inputs[0].get_first_dimension()
+    dtype = _computation_dtype(operator)
+    operator.outputs[0].type = _tensor_type(dtype)(
+        [n_rows, operator.raw_operator.n_outputs_]
+    )
+
+
+def _convert_regressor(scope, operator, container):
+    graph = _Graph(scope, container, _computation_dtype(operator))
+    values = _network_output(graph, operator.raw_operator, operator.inputs[0].full_name)
+    graph.node("Identity", [values], output=operator.outputs[0].full_name)
+
+
+update_registered_converter(
+    MLPClassifierScratch,
+    "SkmlpMLPClassifierScratch",
+    _classifier_shapes,
+    _convert_classifier,
+    # skl2onnx's classifier options, handled by its classifier parser.
+    options={
+        "zipmap": [True, False, "columns"],
+        "output_class_labels": [False, True],
+        "nocl": [True, False],
+    },
+)
+update_registered_converter(
+    MLPRegressorScratch,
+    "SkmlpMLPRegressorScratch",
+    _regressor_shapes,
+    _convert_regressor,
+)

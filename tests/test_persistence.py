@@ -1,0 +1,259 @@
+"""Saving with skops: the fitted state is plain (skops trusts no class but
+the estimator's), a loaded model predicts and goes on training exactly as the
+unsaved one, and a damaged or mismatched file is refused, never loaded as a
+different model."""
+
+import io
+import json
+import pickle
+import warnings
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from _parity_helpers import digits
+from numpy.testing import assert_array_equal
+from sklearn.datasets import load_iris
+from sklearn.exceptions import InconsistentVersionWarning
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from test_backend import (  # noqa: F401 (simulated_device is a fixture)
+    DeviceArray,
+    held_objects,
+    simulated_device,
+)
+
+import skmlp
+from skmlp import MLPClassifierScratch, MLPRegressorScratch
+
+sio = pytest.importorskip("skops.io")
+
+OURS = {
+    MLPClassifierScratch: "skmlp._classifier.MLPClassifierScratch",
+    MLPRegressorScratch: "skmlp._regressor.MLPRegressorScratch",
+}
+SOLVERS = ["sgd", "adam", "rmsprop", "lbfgs"]
+
+
+def quietly(call, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ConvergenceWarning of short fits
+        return call(*args, **kwargs)
+
+
+def fitted(Estimator, **params):
+    X, y = digits(120)
+    params = {"hidden_layer_sizes": (6,), "max_iter": 5, "random_state": 0, **params}
+    return quietly(Estimator(**params).fit, X, y), X, y
+
+
+def skops_round_trip(model, trusted=None):
+    data = sio.dumps(model)
+    untrusted = sio.get_untrusted_types(data=data)
+    return sio.loads(data, trusted=untrusted if trusted is None else trusted)
+
+
+def assert_same_model(a, b):
+    assert a.loss_curve_ == b.loss_curve_
+    for p, q in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
+        assert_array_equal(p, q)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("Estimator", list(OURS))
+def test_skops_trusts_only_the_estimators_class(Estimator, solver):
+    model, X, _ = fitted(Estimator, solver=solver)
+    data = sio.dumps(model)
+    assert sio.get_untrusted_types(data=data) == [OURS[Estimator]]
+    loaded = sio.loads(data, trusted=[OURS[Estimator]])
+    assert_array_equal(loaded.predict(X), model.predict(X))
+    if hasattr(model, "predict_proba"):
+        assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
+def test_inside_a_pipeline_only_the_estimators_class_is_untrusted():
+    X, y = load_iris(return_X_y=True)
+    pipe = make_pipeline(
+        StandardScaler(), MLPClassifierScratch((6,), max_iter=5, random_state=0)
+    )
+    quietly(pipe.fit, X, y)
+    data = sio.dumps(pipe)
+    assert sio.get_untrusted_types(data=data) == [OURS[MLPClassifierScratch]]
+    loaded = sio.loads(data, trusted=[OURS[MLPClassifierScratch]])
+    assert_array_equal(loaded.predict_proba(X), pipe.predict_proba(X))
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"solver": "sgd", "learning_rate": "invscaling"},
+        {"solver": "adam"},
+        {"solver": "rmsprop", "learning_rate": "step", "step_size": 2},
+        {"solver": "sgd", "learning_rate": "adaptive", "n_iter_no_change": 1},
+        {"solver": "adam", "amsgrad": True, "learning_rate": "cosine"},
+    ],
+    ids=["sgd-invscaling", "adam", "rmsprop-step", "sgd-adaptive", "amsgrad-cosine"],
+)
+@pytest.mark.parametrize("how", ["partial_fit", "warm_start"])
+@pytest.mark.parametrize("Estimator", list(OURS))
+def test_training_continues_after_loading_as_without_saving(Estimator, how, params):
+    model, X, y = fitted(Estimator, warm_start=how == "warm_start", **params)
+    copies = [skops_round_trip(model), pickle.loads(pickle.dumps(model))]
+    for m in [model, *copies]:
+        if how == "partial_fit":
+            m.partial_fit(X, y)
+        else:
+            quietly(m.fit, X, y)
+    for copy in copies:
+        assert_same_model(copy, model)
+        assert copy._trainer.learning_rate == model._trainer.learning_rate
+
+
+@pytest.mark.parametrize("Estimator", list(OURS))
+def test_lbfgs_warm_start_continues_after_loading_as_without_saving(Estimator):
+    model, X, y = fitted(Estimator, solver="lbfgs", warm_start=True)
+    copy = skops_round_trip(model)
+    for m in (model, copy):
+        quietly(m.fit, X, y)
+    assert_same_model(copy, model)
+
+
+def test_early_stopping_continues_after_loading_as_without_saving():
+    model, X, y = fitted(
+        MLPClassifierScratch, early_stopping=True, warm_start=True, max_iter=4
+    )
+    copy = skops_round_trip(model)
+    assert copy.validation_scores_ == model.validation_scores_
+    for m in (model, copy):
+        quietly(m.fit, X, y)
+    assert_same_model(copy, model)
+    assert copy.validation_scores_ == model.validation_scores_
+    assert copy.best_validation_score_ == model.best_validation_score_
+
+
+def test_a_model_trained_on_a_device_saves_numpy_arrays(simulated_device):  # noqa: F811
+    model, X, _ = fitted(MLPClassifierScratch, backend="cupy")
+    copy = skops_round_trip(model, trusted=[OURS[MLPClassifierScratch]])
+    assert not any(isinstance(v, DeviceArray) for v in held_objects(copy))
+    assert_array_equal(copy.predict_proba(X), model.predict_proba(X))
+
+
+# ---------------------------------------------------- refusing a wrong model
+def saved_state(**params):
+    model, X, _ = fitted(MLPClassifierScratch, **params)
+    return model.__getstate__(), X
+
+
+def load_state(state):
+    model = MLPClassifierScratch.__new__(MLPClassifierScratch)
+    model.__setstate__(state)
+    return model
+
+
+def test_a_damaged_array_in_a_skops_file_is_refused():
+    model, _, _ = fitted(MLPClassifierScratch)
+    source = zipfile.ZipFile(io.BytesIO(sio.dumps(model)))
+    damaged = io.BytesIO()
+    with zipfile.ZipFile(damaged, "w") as target:
+        for name in source.namelist():
+            content = source.read(name)
+            if name.endswith(".npy"):
+                array = np.load(io.BytesIO(content))
+                if array.shape == model.coefs_[0].shape:
+                    array = np.full_like(array, np.nan)
+                    content = io.BytesIO()
+                    np.save(content, array)
+                    content = content.getvalue()
+            target.writestr(name, content)
+    with pytest.raises(ValueError, match="not all finite float arrays"):
+        sio.loads(damaged.getvalue(), trusted=[OURS[MLPClassifierScratch]])
+
+
+def test_layers_of_another_layout_are_refused():
+    state, _ = saved_state()
+    state["intercepts_"] = [np.zeros(7), state["intercepts_"][1]]
+    with pytest.raises(ValueError, match=r"do not form a network of 64 inputs"):
+        load_state(state)
+
+
+def test_optimizer_state_that_does_not_fit_the_layers_is_refused():
+    state, _ = saved_state()
+    moment = state["_trainer"]["optimizer"]["first_moment"]
+    state["_trainer"]["optimizer"]["first_moment"] = moment[:-1]
+    with pytest.raises(ValueError, match="is not a finite float vector of the"):
+        load_state(state)
+
+
+def test_state_this_version_does_not_know_is_refused():
+    state, _ = saved_state()
+    state["_trainer"]["optimizer"]["velocity_squared"] = np.zeros(3)
+    with pytest.raises(ValueError, match=r"\[.velocity_squared.\] that this"):
+        load_state(state)
+    state, _ = saved_state()
+    state["_trainer"]["running_means"] = []
+    with pytest.raises(ValueError, match=r"trainer has state \['running_means'\]"):
+        load_state(state)
+    state, _ = saved_state()
+    state["_skmlp_version"] = "99.0"
+    with pytest.raises(ValueError, match="saved by skmlp 99.0, newer than"):
+        load_state(state)
+
+
+def test_state_an_older_version_lacks_takes_its_defaults():
+    # What later versions add (parameters, trainer and optimizer state) may
+    # be missing from a file saved today: it gets the value of a new model.
+    state, X = saved_state(solver="adam")
+    expected = load_state(dict(state))
+    del state["rho"], state["_trainer"]["no_improvement_count"]
+    del state["_trainer"]["optimizer"]["t"]
+    loaded = load_state(state)
+    assert loaded.rho == 0.9 and loaded._trainer.no_improvement_count == 0
+    assert loaded._trainer.optimizer.t == 0
+    assert_array_equal(loaded.predict_proba(X), expected.predict_proba(X))
+
+
+# ------------------------------------------------- models of earlier releases
+DATA = Path(__file__).parent / "data"
+RELEASES = sorted(
+    path.name.split("-")[1] for path in DATA.glob("skmlp-*-expected.json")
+)
+
+
+def test_this_release_has_saved_models():
+    # Run tests/data/make_release_models.py when the version changes.
+    assert skmlp.__version__ in RELEASES
+
+
+@pytest.mark.parametrize("file_format", ["skops", "pkl"])
+@pytest.mark.parametrize("version", RELEASES)
+def test_models_of_earlier_releases_load(version, file_format):
+    expected = json.loads((DATA / f"skmlp-{version}-expected.json").read_text())
+    X = np.array(expected["X"])
+    saved_numpy, numpy = (int(v.split(".")[0]) for v in (expected["numpy"], np.__version__))
+    if file_format == "pkl" and saved_numpy > numpy:
+        # skops files load; pickles of NumPy arrays do not go back (to
+        # numpy._core from numpy.core).
+        pytest.skip(f"a pickle of NumPy {expected['numpy']} does not load in {np.__version__}")
+    for kind, Estimator in (
+        ("classifier", MLPClassifierScratch),
+        ("regressor", MLPRegressorScratch),
+    ):
+        path = DATA / f"skmlp-{version}-{kind}.{file_format}"
+        with warnings.catch_warnings():
+            # scikit-learn's LabelBinarizer inside, pickled by another
+            # scikit-learn version, says so.
+            warnings.simplefilter("ignore", InconsistentVersionWarning)
+            if file_format == "skops":
+                model = sio.load(path, trusted=[OURS[Estimator]])
+            else:
+                with open(path, "rb") as f:
+                    model = pickle.load(f)
+        if kind == "classifier":
+            output, rows, y = model.predict_proba(X), X, model.predict(X)
+        else:
+            output, rows, y = model.predict(X[:, :3]), X[:, :3], X[:, 3]
+        np.testing.assert_allclose(output, expected[kind], rtol=1e-10, atol=1e-12)
+        # ... and it goes on training.
+        model.partial_fit(rows, y)
+        assert np.isfinite(model.loss_)
