@@ -58,6 +58,7 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
         "activation": [StrOptions(set(ACTIVATIONS))],
         "solver": [StrOptions(set(SOLVERS))],
         "alpha": [Interval(Real, 0, None, closed="left")],
+        "l1": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate": [StrOptions(set(SCHEDULES))],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
@@ -89,6 +90,7 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
         "amsgrad": ["boolean"],
         # Strings are checked against the scorer names by check_scoring.
         "scoring": [None, str, callable],
+        "clip_grad_norm": [None, Interval(Real, 0, None, closed="neither")],
         "backend": [StrOptions(set(BACKENDS))],
     }
 
@@ -99,7 +101,9 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
 
     @abstractmethod
     def _output_layer(self):
-        """Name of the output activation/loss pair (see ``_losses.OUTPUTS``)."""
+        """The output activation/loss pair as :class:`~._network.Network`
+        takes it: a name of ``_losses.OUTPUTS``, or a callable ``backend ->
+        output layer`` for a loss with parameters."""
 
     @abstractmethod
     def _validation_scorer(self, y_val, sample_weight):
@@ -143,6 +147,12 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
         (True, True)
         """
         self._validate_params()
+        if self.solver == "lbfgs" and self.clip_grad_norm is not None:
+            raise ValueError(
+                f"clip_grad_norm={self.clip_grad_norm!r} applies to the stochastic "
+                "solvers only: L-BFGS's line search chooses its own step lengths. "
+                "Set clip_grad_norm=None, or use solver='adam', 'sgd' or 'rmsprop'."
+            )
         return self._fit(X, y, sample_weight, incremental=False)
 
     def _check_solver(self):
@@ -248,7 +258,7 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
                 self._output_layer(),
                 backend,
                 X.dtype,
-                penalty=Penalty(alpha=self.alpha),
+                penalty=Penalty(alpha=self.alpha, l1=self.l1),
                 dropout=dropout,
                 batch_norm=self.batch_norm,
                 batch_norm_momentum=self.batch_norm_momentum,
@@ -305,8 +315,8 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
         if self.solver == "lbfgs":
             return message + "."
         return (
-            message + " or lower learning_rate_init (it is "
-            f"{self.learning_rate_init:g})."
+            message + ", lower learning_rate_init (it is "
+            f"{self.learning_rate_init:g}) or set clip_grad_norm (e.g. 1.0)."
         )
 
     def _snapshot(self, network, attributes):
@@ -368,6 +378,7 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
             n_iter_no_change=self.n_iter_no_change,
             verbose=bool(self.verbose),
             scoring=self.scoring,
+            clip_grad_norm=self.clip_grad_norm,
         )
         schedule = LearningRateSchedule(
             self.learning_rate,

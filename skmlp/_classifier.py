@@ -110,6 +110,8 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         batch_norm_momentum=0.1,
         amsgrad=False,
         scoring=None,
+        l1=0.0,
+        clip_grad_norm=None,
         backend="numpy",
         class_weight=None,
     ):
@@ -144,6 +146,8 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         self.batch_norm_momentum = batch_norm_momentum
         self.amsgrad = amsgrad
         self.scoring = scoring
+        self.l1 = l1
+        self.clip_grad_norm = clip_grad_norm
         self.backend = backend
         self.class_weight = class_weight
 

@@ -24,6 +24,17 @@ PARAMETERS = """\
         scikit-learn: each batch's loss gets ``alpha / (2 n) * ||W||^2``,
         ``n`` the sum of the batch's sample weights when they are given.
 
+    l1 : float, default=0.0
+        Strength of the L1 penalty on the weights (not the biases), beside
+        ``alpha``'s L2 and scaled like it: each batch's loss gets
+        ``l1 / n * sum |W|``, whose gradient ``l1 / n * sign(W)`` pulls every
+        weight towards 0 by the same amount (0 at a weight of exactly 0).
+        The stochastic solvers step across 0 rather than landing on it, so
+        weights become small, not exactly 0. With 'lbfgs' the objective is
+        not smooth at 0, which L-BFGS assumes: it still lowers the loss, but
+        its gradient test rarely passes, so expect it to run to ``max_iter``
+        (with a ConvergenceWarning). Not in scikit-learn.
+
     batch_size : int or 'auto', default='auto'
         Size of the mini-batches; 'auto' means ``min(200, n_samples)``.
         Not used by 'lbfgs'.
@@ -168,6 +179,15 @@ default='constant'
           validated NumPy array or CSR matrix), and ``sample_weight=`` their
           weights when ``fit`` has sample or class weights.
 
+    clip_grad_norm : float or None, default=None
+        Before each step of a stochastic solver, scale the gradient (every
+        layer's together, penalty included) so that its L2 norm is at most
+        this: times ``min(1, clip_grad_norm / (norm + 1e-6))``, as
+        ``torch.nn.utils.clip_grad_norm_``. Guards against the occasional
+        huge gradient that throws training off (a too-high learning rate, an
+        outlier batch). None clips nothing. 'lbfgs' raises a ValueError:
+        its line search sets its own step lengths. Not in scikit-learn.
+
     backend : {'numpy', 'cupy', 'auto'}, default='numpy'
         Where the network trains and predicts. Not in scikit-learn.
 
@@ -189,7 +209,8 @@ default='constant'
 
 ATTRIBUTES = """\
     loss_ : float
-        Training loss of the last epoch (mean over samples, L2 term included).
+        Training loss of the last epoch (mean over samples, L2 and L1 terms
+        included).
 
     best_loss_ : float or None
         Lowest training loss reached; None with ``early_stopping``.

@@ -104,6 +104,11 @@ class Network:
     the ``output`` activation with its loss; ``penalty`` (a
     :class:`~skmlp._penalties.Penalty`, none by default) is added to the loss.
 
+    ``output`` is the name of an output layer of :data:`~skmlp._losses.OUTPUTS`
+    (the backend builds it, fused on a GPU), or a callable ``backend ->
+    output layer`` for a loss with parameters (``functools.partial(
+    IdentityHuberLoss, huber_delta=2.0)``).
+
     ``params``, when given, is an existing flat buffer of the right size and
     dtype to use as the network's weights without copying them. ``dropout``
     gives each hidden layer's dropout rate (0 for none, the default);
@@ -162,7 +167,9 @@ class Network:
         self.batch_norm_momentum = batch_norm_momentum
         # The backend builds them, so a GPU backend can fuse their kernels.
         self.hidden = backend.activation(activation)
-        self.output = backend.output(output)
+        self.output = (
+            backend.output(output) if isinstance(output, str) else output(backend)
+        )
         self.penalty = Penalty() if penalty is None else penalty
         self.layers = self._stack(dtype)
         self.dense_layers = [layer for layer in self.layers if isinstance(layer, Dense)]
@@ -366,8 +373,9 @@ class Network:
         return a
 
     def loss_gradient(self, X, Y, sample_weight=None):
-        """Return the mean loss of batch ``(X, Y)`` plus the penalty (L2:
-        ``alpha / (2 n) * ||W||^2``), and write its gradient into ``grads``.
+        """Return the mean loss of batch ``(X, Y)`` plus the penalty (L2 and
+        L1: ``alpha / (2 n) * ||W||^2 + l1 / n * |W|_1``), and write its
+        gradient into ``grads``.
 
         With ``sample_weight`` (a vector of the backend whose sum is not 0)
         the mean is the weighted mean and ``n`` the sum of the weights,

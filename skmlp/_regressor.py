@@ -1,12 +1,14 @@
 """MLPRegressorScratch: real-valued targets, one or several outputs."""
 
+from functools import partial
+from numbers import Real
 from typing import ClassVar
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import column_or_1d
 
@@ -21,20 +23,48 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
     __doc__ = f"""Multilayer perceptron regressor on a NumPy or CuPy backprop core.
 
     A drop-in for :class:`sklearn.neural_network.MLPRegressor`. Minimises
-    half the squared error (or half the Poisson deviance) with L-BFGS or a
-    stochastic optimizer. Several outputs are trained jointly when ``y`` is
-    2-D.
+    half the squared error (or half the Poisson deviance, a robust loss, or
+    the pinball loss of a quantile) with L-BFGS or a stochastic optimizer.
+    Several outputs are trained jointly when ``y`` is 2-D.
 
     Parameters
     ----------
-    loss : {{'squared_error', 'poisson'}}, default='squared_error'
-        The loss, averaged over (weighted) samples.
+    loss : {{'squared_error', 'poisson', 'absolute_error', 'huber', \
+            'quantile'}}, default='squared_error'
+        The loss, averaged over (weighted) samples. Every loss but 'poisson'
+        has the identity output and is averaged over outputs too, so with
+        residuals ``r = p - y`` each is on the squared error's scale (and
+        the same ``alpha`` or learning rate means the same for each).
 
-        - 'squared_error': half the squared error, averaged over outputs;
-          identity output.
+        - 'squared_error': half the squared error ``r^2 / 2``.
         - 'poisson': half the Poisson deviance
           ``y log(y / p) - y + p``, summed over outputs; exponential output
           (predictions are positive), for counts and rates ``y >= 0``.
+        - 'absolute_error': ``|r|`` (PyTorch's ``L1Loss``), robust to
+          outliers in ``y``: fits the conditional median. Not in
+          scikit-learn's MLP.
+        - 'huber': ``r^2 / 2`` where ``|r| <= huber_delta``, else
+          ``huber_delta * (|r| - huber_delta / 2)`` (PyTorch's
+          ``HuberLoss``): squared error for small residuals, absolute error
+          (a bounded gradient) for outliers. Not in scikit-learn's MLP.
+        - 'quantile': the pinball loss of ``quantile`` q, ``q * (y - p)``
+          where ``y >= p``, else ``(1 - q) * (p - y)``: fits the conditional
+          q-quantile, e.g. the ends of a prediction interval. Not in
+          scikit-learn's MLP.
+
+        The gradients of 'absolute_error' and 'quantile' are taken as 0
+        where ``p = y`` exactly (a subgradient).
+
+    huber_delta : float, default=1.0
+        Residual size where 'huber' turns from squared to absolute error, in
+        the units of ``y`` (so scale ``y`` with it). Must be > 0. Only used
+        when ``loss='huber'``.
+
+    quantile : float, default=0.5
+        The quantile that ``loss='quantile'`` predicts, in (0, 1): 0.5 the
+        median, 0.9 a value 90% of targets lie below. Only used when
+        ``loss='quantile'`` (as in
+        :class:`~sklearn.ensemble.HistGradientBoostingRegressor`).
 
 {_docs.PARAMETERS}
     Attributes
@@ -64,6 +94,8 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
     _parameter_constraints: ClassVar[dict] = {
         **BaseMLPScratch._parameter_constraints,
         "loss": [StrOptions(set(REGRESSION_LOSSES))],
+        "huber_delta": [Interval(Real, 0, None, closed="neither")],
+        "quantile": [Interval(Real, 0, 1, closed="neither")],
     }
 
     def __init__(
@@ -101,7 +133,11 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
         batch_norm_momentum=0.1,
         amsgrad=False,
         scoring=None,
+        l1=0.0,
+        clip_grad_norm=None,
         backend="numpy",
+        huber_delta=1.0,
+        quantile=0.5,
     ):
         self.loss = loss
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -135,7 +171,11 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
         self.batch_norm_momentum = batch_norm_momentum
         self.amsgrad = amsgrad
         self.scoring = scoring
+        self.l1 = l1
+        self.clip_grad_norm = clip_grad_norm
         self.backend = backend
+        self.huber_delta = huber_delta
+        self.quantile = quantile
 
     @available_if(lambda est: est._check_solver())
     def partial_fit(self, X, y, sample_weight=None):
@@ -196,7 +236,15 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
         return y.reshape(len(y), -1)
 
     def _output_layer(self):
-        return REGRESSION_LOSSES[self.loss].name
+        output = REGRESSION_LOSSES[self.loss]
+        if self.loss == "huber":
+            return partial(output, huber_delta=self.huber_delta)
+        if self.loss == "quantile":
+            return partial(output, quantile=self.quantile)
+        if self.loss == "absolute_error":
+            return output
+        # By name: the backend builds it, fused on a GPU.
+        return output.name
 
     def _validation_scorer(self, y_val, sample_weight):
         def score(output):

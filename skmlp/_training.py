@@ -30,6 +30,8 @@ class EpochSettings:
     # What the validation score is (the estimator's ``scoring``): 'loss' is
     # minimised, every other score (None: accuracy / R^2, scorers) maximised.
     scoring: object = None
+    # Largest L2 norm of the gradient a step may take, or None: no clipping.
+    clip_grad_norm: float | None = None
 
 
 class Trainer:
@@ -141,6 +143,8 @@ class Trainer:
         backend = network.backend
         self.optimizer.prepare(network.params, backend)
         step = backend.optimizer_step(self.optimizer)
+        if settings.clip_grad_norm is not None:
+            step = _clipping_before(step, settings.clip_grad_norm, backend.xp)
         if schedule != self.schedule:
             # New or changed learning-rate parameters: the rate they give at
             # this point of training (a rate the adaptive schedule has already
@@ -272,6 +276,30 @@ class Trainer:
         if settings.verbose:
             print(message + f" Setting learning rate to {new_rate:f}")
         return False
+
+
+# Added to the norm before dividing, as PyTorch's clip_grad_norm_ does.
+CLIP_EPSILON = 1e-6
+
+
+def clip_gradient_norm(xp, grads, max_norm):
+    """Scale ``grads`` in place so that its L2 norm is at most ``max_norm``:
+    times ``min(1, max_norm / (norm + 1e-6))``, the factor of
+    ``torch.nn.utils.clip_grad_norm_``. The norm and the factor stay 0-d
+    arrays of ``xp``: on a GPU nothing waits for the host."""
+    norm = xp.sqrt(xp.vdot(grads, grads))
+    grads *= xp.minimum(max_norm / (norm + CLIP_EPSILON), 1)
+
+
+def _clipping_before(step, max_norm, xp):
+    """``step`` that first clips the whole gradient (every layer's, penalty
+    included) to the L2 norm ``max_norm``."""
+
+    def clipped_step(params, grads, learning_rate, scratch):
+        clip_gradient_norm(xp, grads, max_norm)
+        step(params, grads, learning_rate, scratch)
+
+    return clipped_step
 
 
 def _minimized(scoring):

@@ -316,6 +316,32 @@ def test_simulated_device_trains_like_numpy(simulated_device, classification, so
     assert_array_equal(device.predict_proba(X), host.predict_proba(X))
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"loss": "absolute_error", "l1": 0.1},
+        {"loss": "huber", "huber_delta": 0.5, "clip_grad_norm": 0.5},
+        {"loss": "quantile", "quantile": 0.8, "clip_grad_norm": 0.5, "l1": 0.1},
+    ],
+    ids=lambda params: params["loss"],
+)
+def test_robust_losses_l1_and_clipping_run_on_a_device(
+    simulated_device, classification, params
+):
+    """The robust losses, the L1 term and clipping (with sample weights: a
+    total weight that is a device array) train on a device backend as on
+    NumPy, and leave only host state."""
+    X, y = classification
+    y = y.astype(float)
+    weights = np.linspace(0.5, 2, len(y))
+    settings = {"max_iter": 4, "random_state": 0, "batch_size": 16, **params}
+    device = MLPRegressorScratch(backend="cupy", **settings).fit(X, y, weights)
+    host = MLPRegressorScratch(**settings).fit(X, y, weights)
+    assert device.loss_curve_ == host.loss_curve_
+    assert_array_equal(device.predict(X), host.predict(X))
+    assert_host_only(device)
+
+
 def test_training_data_is_uploaded_once(simulated_device, classification):
     X, y = classification
     MLPClassifierScratch(backend="cupy", max_iter=5, batch_size=10).fit(X, y)

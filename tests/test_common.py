@@ -73,6 +73,7 @@ def _expected_failed_checks(estimator):
             scoring="loss",
             amsgrad=True,
         ),
+        MLPRegressorScratch(loss="huber", l1=1e-3, clip_grad_norm=1.0),
         MLPRegressorScratch(
             early_stopping=True,
             validation_fraction=0.2,

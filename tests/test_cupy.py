@@ -182,6 +182,28 @@ def test_sample_weights_and_poisson_match_numpy(multiclass):
     )
 
 
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_robust_losses_l1_and_clipping_match_numpy(multiclass, solver):
+    X, _ = multiclass
+    y = X[:, 0] + np.where(np.arange(len(X)) % 10 == 0, 20.0, 0.0)  # outliers
+    weights = np.random.RandomState(0).uniform(0.5, 2, size=len(y))
+    params = {
+        "solver": solver, "max_iter": 5, "shuffle": False, "random_state": 0,
+        "batch_size": 25, "l1": 1e-2, "clip_grad_norm": 0.5,
+    }
+    for loss in (
+        {"loss": "absolute_error"},
+        {"loss": "huber", "huber_delta": 0.5},
+        {"loss": "quantile", "quantile": 0.9},
+    ):
+        for sample_weight in (None, weights):
+            host = MLPRegressorScratch(**params, **loss).fit(X, y, sample_weight)
+            device = MLPRegressorScratch(backend="cupy", **params, **loss).fit(
+                X, y, sample_weight
+            )
+            assert_same_model(host, device, X, 1e-9)
+
+
 def test_float32_matches_numpy_to_float32_precision(multiclass):
     X, y = multiclass
     X = X.astype(np.float32)

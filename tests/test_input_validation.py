@@ -130,6 +130,7 @@ BAD_PARAMETERS = {
     "activation": "foo",
     "solver": "newton",
     "alpha": -1.0,
+    "l1": -0.1,
     "batch_size": 0,
     "learning_rate": "linear",
     "learning_rate_init": 0.0,
@@ -157,6 +158,7 @@ BAD_PARAMETERS = {
     "dropout": 1.0,
     "batch_norm": "yes",
     "batch_norm_momentum": 0.0,
+    "clip_grad_norm": 0.0,
     "backend": "foo",
 }
 
@@ -178,11 +180,30 @@ def test_bad_parameter_values(Estimator, name):
         )
 
 
+# The regressor's loss parameters.
+BAD_LOSS_PARAMETERS = {
+    "huber_delta": (0.0, r"a float in the range \(0(\.0)?, inf\)"),
+    "quantile": (1.0, r"a float in the range \(0(\.0)?, 1(\.0)?\)"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_LOSS_PARAMETERS))
+def test_bad_loss_parameter_values(name):
+    X, y = data(MLPRegressorScratch)
+    value, allowed = BAD_LOSS_PARAMETERS[name]
+    message = f"The '{name}' parameter of MLPRegressorScratch must be {allowed}"
+    with pytest.raises(InvalidParameterError, match=message):
+        MLPRegressorScratch(**{name: value}).fit(X, y)
+
+
 def test_every_public_parameter_is_validated():
     for Estimator in ESTIMATORS:
         # One estimator's own parameters are tested with their features.
-        names = set(Estimator().get_params()) - {"loss", "class_weight"}
+        names = set(Estimator().get_params()) - {
+            "loss", "class_weight", *BAD_LOSS_PARAMETERS
+        }
         assert names == set(BAD_PARAMETERS), Estimator
+    assert set(BAD_LOSS_PARAMETERS) < set(MLPRegressorScratch().get_params())
 
 
 def test_unknown_regression_loss():
@@ -191,9 +212,20 @@ def test_unknown_regression_loss():
         InvalidParameterError,
         match="The 'loss' parameter of MLPRegressorScratch must be a str among",
     ) as error:
-        MLPRegressorScratch(loss="huber").fit(X, y)
+        MLPRegressorScratch(loss="hinge").fit(X, y)
     # The options are a set: their order in the message varies between runs.
-    assert "'squared_error'" in str(error.value) and "'poisson'" in str(error.value)
+    for loss in ("squared_error", "poisson", "absolute_error", "huber", "quantile"):
+        assert f"'{loss}'" in str(error.value)
+
+
+def test_clip_grad_norm_with_lbfgs_says_what_to_use():
+    X, y = data(MLPRegressorScratch)
+    with pytest.raises(
+        ValueError,
+        match=r"clip_grad_norm=1\.0 applies to the stochastic solvers only: "
+        r"L-BFGS's line search .* Set clip_grad_norm=None, or use solver='adam'",
+    ):
+        MLPRegressorScratch(solver="lbfgs", clip_grad_norm=1.0).fit(X, y)
 
 
 @pytest.mark.parametrize("sizes", [(0,), (5, 0), (-3,), (4, -1), (3.5,)])

@@ -62,6 +62,11 @@ def test_every_layer_activation_and_output_has_a_converter():
     assert set(skmlp_onnx.LAYERS) == layer_classes
     assert set(skmlp_onnx.HIDDEN_ACTIVATIONS) == set(_activations.ACTIVATIONS)
     assert set(skmlp_onnx.OUTPUTS) == set(_losses.OUTPUTS)
+    # Every regression loss predicts through an output of the registry
+    # (the robust and quantile losses through the identity).
+    assert {loss.name for loss in _losses.REGRESSION_LOSSES.values()} <= set(
+        skmlp_onnx.OUTPUTS
+    )
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

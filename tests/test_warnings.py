@@ -123,6 +123,7 @@ def test_divergence_is_reported_once_saying_what_to_change():
     assert str(error.value) == (
         "Solver produced non-finite parameter weights. The input data may contain "
         "large values and need to be preprocessed. Scale the inputs (e.g. "
-        "StandardScaler in a Pipeline) or lower learning_rate_init (it is 10)."
+        "StandardScaler in a Pipeline), lower learning_rate_init (it is 10) or "
+        "set clip_grad_norm (e.g. 1.0)."
     )
     assert caught == []  # not also "Maximum iterations reached"
