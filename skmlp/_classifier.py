@@ -59,6 +59,7 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         hidden_layer_sizes=(100,),
         activation="relu",
         *,
+        weight_init="auto",
         solver="adam",
         alpha=0.0001,
         batch_size="auto",
@@ -87,6 +88,7 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.weight_init = weight_init
         self.solver = solver
         self.alpha = alpha
         self.batch_size = batch_size

@@ -71,6 +71,7 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
         hidden_layer_sizes=(100,),
         activation="relu",
         *,
+        weight_init="auto",
         solver="adam",
         alpha=0.0001,
         batch_size="auto",
@@ -100,6 +101,7 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
         self.loss = loss
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.weight_init = weight_init
         self.solver = solver
         self.alpha = alpha
         self.batch_size = batch_size

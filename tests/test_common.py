@@ -1,5 +1,7 @@
 """scikit-learn's estimator contract, every check, for both estimators (and
-for the L-BFGS solver and the Poisson loss, which take other code paths)."""
+for the L-BFGS solver, the Poisson loss, an activation whose derivative needs
+its pre-activation and the other weight initializers, which take other code
+paths)."""
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -21,6 +23,8 @@ def _expected_failed_checks(estimator):
         MLPClassifierScratch(solver="lbfgs"),
         MLPRegressorScratch(solver="lbfgs"),
         MLPRegressorScratch(loss="poisson", solver="lbfgs"),
+        MLPClassifierScratch(activation="gelu", weight_init="he_normal"),
+        MLPRegressorScratch(activation="leaky_relu", weight_init="glorot_uniform"),
     ],
     expected_failed_checks=_expected_failed_checks,
 )
