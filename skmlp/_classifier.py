@@ -59,7 +59,6 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         hidden_layer_sizes=(100,),
         activation="relu",
         *,
-        weight_init="auto",
         solver="adam",
         alpha=0.0001,
         batch_size="auto",
@@ -81,6 +80,7 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        weight_init="auto",
         rho=0.9,
         step_size=10,
         gamma=0.1,
@@ -88,7 +88,6 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
-        self.weight_init = weight_init
         self.solver = solver
         self.alpha = alpha
         self.batch_size = batch_size
@@ -110,6 +109,7 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.weight_init = weight_init
         self.rho = rho
         self.step_size = step_size
         self.gamma = gamma

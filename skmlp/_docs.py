@@ -22,25 +22,6 @@ PARAMETERS = """\
         - 'silu': ``z / (1 + exp(-z))`` (also called swish).
           Not in scikit-learn.
 
-    weight_init : {'auto', 'glorot_uniform', 'glorot_normal', 'he_uniform', \
-'he_normal'}, default='auto'
-        How the initial weights and biases are drawn (from ``random_state``).
-        Not in scikit-learn.
-
-        - 'auto': scikit-learn's draws, so a fit equals scikit-learn's:
-          weights and biases uniform in ``+-sqrt(6 / (fan_in + fan_out))``
-          (``+-sqrt(2 / (fan_in + fan_out))`` for 'logistic'), whatever the
-          activation.
-        - 'glorot_uniform', 'glorot_normal': Glorot (Xavier) weights of
-          variance ``2 / (fan_in + fan_out)``, as in Keras and PyTorch;
-          biases zero.
-        - 'he_uniform', 'he_normal': He (Kaiming) weights of variance
-          ``2 / fan_in``, suited to the ReLU family; biases zero.
-
-        The uniform variants draw in ``+-sqrt(3 * variance)``, the normal
-        ones from a normal distribution of that variance (PyTorch's; Keras
-        truncates it).
-
     solver : {'lbfgs', 'sgd', 'adam', 'rmsprop'}, default='adam'
         Optimizer of the weights.
 
@@ -139,6 +120,25 @@ PARAMETERS = """\
 
     max_fun : int, default=15000
         Maximum number of loss evaluations of 'lbfgs' (SciPy's ``maxfun``).
+
+    weight_init : {'auto', 'glorot_uniform', 'glorot_normal', 'he_uniform', \
+'he_normal'}, default='auto'
+        How the initial weights and biases are drawn (from ``random_state``).
+        Not in scikit-learn.
+
+        - 'auto': scikit-learn's draws, so a fit equals scikit-learn's:
+          weights and biases uniform in ``+-sqrt(6 / (fan_in + fan_out))``
+          (``+-sqrt(2 / (fan_in + fan_out))`` for 'logistic'), whatever the
+          activation.
+        - 'glorot_uniform', 'glorot_normal': Glorot (Xavier) weights of
+          variance ``2 / (fan_in + fan_out)``, as in Keras and PyTorch;
+          biases zero.
+        - 'he_uniform', 'he_normal': He (Kaiming) weights of variance
+          ``2 / fan_in``, suited to the ReLU family; biases zero.
+
+        The uniform variants draw in ``+-sqrt(3 * variance)``, the normal
+        ones from a normal distribution of that variance (PyTorch's; Keras
+        truncates it).
 
     rho : float, default=0.9
         Decay of RMSprop's average of squared gradients, in [0, 1).

@@ -71,7 +71,6 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
         hidden_layer_sizes=(100,),
         activation="relu",
         *,
-        weight_init="auto",
         solver="adam",
         alpha=0.0001,
         batch_size="auto",
@@ -93,6 +92,7 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        weight_init="auto",
         rho=0.9,
         step_size=10,
         gamma=0.1,
@@ -101,7 +101,6 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
         self.loss = loss
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
-        self.weight_init = weight_init
         self.solver = solver
         self.alpha = alpha
         self.batch_size = batch_size
@@ -123,6 +122,7 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.weight_init = weight_init
         self.rho = rho
         self.step_size = step_size
         self.gamma = gamma

@@ -169,7 +169,7 @@ def test_float32_with_sample_weight_stays_float32(params):
 )
 def test_signature_follows_sklearn(ours, theirs):
     # Same defaults, and scikit-learn's parameters in scikit-learn's order
-    # (ours adds rho, step_size, gamma and backend after them).
+    # (ours adds weight_init, rho, step_size, gamma and backend after them).
     our_params = inspect.signature(ours).parameters
     their_params = inspect.signature(theirs).parameters
     assert list(our_params)[: len(their_params)] == list(their_params)
