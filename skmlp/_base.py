@@ -38,6 +38,7 @@ from ._network import PREDICT_CHUNK_ROWS, Network, layer_views
 from ._optimizers import OPTIMIZERS
 from ._penalties import Penalty
 from ._schedules import SCHEDULES, LearningRateSchedule
+from ._scoring import check_scoring, held_out_loss_score, held_out_scorer_score
 from ._solvers import SOLVERS, fit_lbfgs, fit_stochastic
 from ._training import EpochSettings, Trainer
 
@@ -81,6 +82,9 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
         "rho": [Interval(Real, 0, 1, closed="left")],
         "step_size": [Interval(Integral, 1, None, closed="left")],
         "gamma": [Interval(Real, 0, None, closed="neither")],
+        "amsgrad": ["boolean"],
+        # Strings are checked against the scorer names by check_scoring.
+        "scoring": [None, str, callable],
         "backend": [StrOptions(set(BACKENDS))],
     }
 
@@ -96,6 +100,10 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
     @abstractmethod
     def _validation_scorer(self, y_val, sample_weight):
         """Return ``score(output) -> float`` for the validation rows."""
+
+    def _validate_params(self):
+        super()._validate_params()
+        check_scoring(self.scoring)
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, y, sample_weight=None):
@@ -119,6 +127,16 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
         -------
         self : object
             The fitted estimator.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from skmlp import MLPClassifierScratch
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = MLPClassifierScratch(hidden_layer_sizes=(16,), learning_rate_init=0.01,
+        ...                            max_iter=1000, random_state=0).fit(X, y)
+        >>> clf.n_iter_ == len(clf.loss_curve_), clf.score(X, y) > 0.9
+        (True, True)
         """
         self._validate_params()
         return self._fit(X, y, sample_weight, incremental=False)
@@ -172,6 +190,7 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
                 sample_weight, X, dtype=X.dtype, ensure_non_negative=True
             )
         Y = self._encode_targets(y, incremental).astype(X.dtype, copy=False)
+        sample_weight = self._weigh_samples(y, sample_weight, X.dtype)
         backend = get_backend(self.backend)
         layer_units = [X.shape[1], *hidden_sizes, Y.shape[1]]
         lbfgs = self.solver == "lbfgs"
@@ -268,6 +287,7 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
             verbose=bool(self.verbose),
+            scoring=self.scoring,
         )
         schedule = LearningRateSchedule(
             self.learning_rate,
@@ -275,6 +295,7 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
             self.power_t,
             self.step_size,
             self.gamma,
+            cosine_period=self.max_iter if self.learning_rate == "cosine" else None,
         )
         # Uploaded once; every epoch shuffles and gathers on the device.
         return fit_stochastic(
@@ -328,9 +349,18 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
                         "random_state or validation_fraction, or set "
                         "early_stopping=False."
                     )
-        score = self._validation_scorer(y[val_rows], val_weight)
+        if self.scoring not in (None, "loss"):
+            return train_rows, held_out_scorer_score(
+                self, self.scoring, X[val_rows], y[val_rows], val_weight
+            )
         backend = get_backend(self.backend)
         X_val = backend.input(X[val_rows])
+        if self.scoring == "loss":
+            Y_val = backend.to_device(Y[val_rows])
+            if val_weight is not None:
+                val_weight = backend.to_device(val_weight, Y.dtype)
+            return train_rows, held_out_loss_score(X_val, Y_val, val_weight)
+        score = self._validation_scorer(y[val_rows], val_weight)
 
         def validation_score(network):
             return score(backend.to_host(network.predict(X_val)))
@@ -340,12 +370,19 @@ class BaseMLPScratch(BaseEstimator, metaclass=ABCMeta):
     def _stratify_validation(self):
         return False
 
+    def _weigh_samples(self, y, sample_weight, dtype):
+        """The sample weights to train with (a classifier multiplies in its
+        class weights)."""
+        return sample_weight
+
     # ----------------------------------------------------- optimizer state
     def _new_optimizer(self):
         if self.solver == "sgd":
             return OPTIMIZERS["sgd"](self.momentum, self.nesterovs_momentum)
         if self.solver == "adam":
-            return OPTIMIZERS["adam"](self.beta_1, self.beta_2, self.epsilon)
+            return OPTIMIZERS["adam"](
+                self.beta_1, self.beta_2, self.epsilon, self.amsgrad
+            )
         return OPTIMIZERS["rmsprop"](self.rho, self.epsilon)
 
     def _update_optimizer(self):

@@ -1,9 +1,14 @@
-"""MLPClassifierScratch: target encoding, predict and predict_proba."""
+"""MLPClassifierScratch: target encoding, class weights, predict and
+predict_proba."""
+
+from typing import ClassVar
 
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
     _check_partial_fit_first_call,
@@ -28,6 +33,17 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
     Parameters
     ----------
 {_docs.PARAMETERS}
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes, multiplied into ``sample_weight``: a dict
+        ``{{class_label: weight}}`` (classes left out weigh 1; a label that is
+        not a class raises a ``ValueError``), or 'balanced' for
+        ``n_samples / (n_classes * np.bincount(y))`` computed from the ``y``
+        given to ``fit``, counting each sample by its ``sample_weight``
+        (scikit-learn's ``compute_class_weight``). With
+        early stopping the held-out rows are weighted too. Not for
+        multilabel targets; ``partial_fit`` takes a dict only. Not in
+        scikit-learn's MLP.
+
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
@@ -53,6 +69,11 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
     >>> clf.predict_proba(X_test[:1]).round(2).shape
     (1, 3)
     """
+
+    _parameter_constraints: ClassVar[dict] = {
+        **BaseMLPScratch._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
 
     def __init__(
         self,
@@ -84,7 +105,10 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         rho=0.9,
         step_size=10,
         gamma=0.1,
+        amsgrad=False,
+        scoring=None,
         backend="numpy",
+        class_weight=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -113,7 +137,10 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         self.rho = rho
         self.step_size = step_size
         self.gamma = gamma
+        self.amsgrad = amsgrad
+        self.scoring = scoring
         self.backend = backend
+        self.class_weight = class_weight
 
     @available_if(lambda est: est._check_solver())
     def partial_fit(self, X, y, sample_weight=None, classes=None):
@@ -143,7 +170,31 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         -------
         self : object
             The updated estimator.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.datasets import load_iris
+        >>> from skmlp import MLPClassifierScratch
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = MLPClassifierScratch(hidden_layer_sizes=(16,), random_state=0)
+        >>> for chunk in np.array_split(np.random.RandomState(0).permutation(150), 5):
+        ...     clf = clf.partial_fit(X[chunk], y[chunk], classes=[0, 1, 2])
+        >>> clf.t_, len(clf.loss_curve_)
+        (150, 5)
         """
+        if isinstance(self.class_weight, str) and self.class_weight == "balanced":
+            # scikit-learn's words (SGDClassifier): one chunk's class
+            # frequencies are not those of the whole stream.
+            raise ValueError(
+                "class_weight 'balanced' is not supported for partial_fit. In "
+                "order to use 'balanced' weights, use "
+                "compute_class_weight('balanced', classes=classes, y=y). In "
+                "place of y you can use a large enough sample of the full "
+                "training set target to properly estimate the class frequency "
+                "distributions. Pass the resulting weights as the class_weight "
+                "parameter."
+            )
         y, classes = host_input(y), host_input(classes)
         if _check_partial_fit_first_call(self, classes):
             self._label_binarizer = LabelBinarizer()
@@ -177,6 +228,40 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
                     "call with `classes=`, or refit."
                 )
         return self._label_binarizer.transform(y)
+
+    def _weigh_samples(self, y, sample_weight, dtype):
+        """``sample_weight`` times each sample's class weight (scikit-learn's
+        ``class_weight``: a dict of class label -> weight, classes left out
+        weighing 1, or 'balanced': ``n_samples / (n_classes * count)``, with
+        samples counted by their weight)."""
+        if self.class_weight is None:
+            return sample_weight
+        if self._label_binarizer.y_type_ == "multilabel-indicator":
+            raise ValueError(
+                "class_weight is not supported for multilabel targets: a "
+                "sample weight weighs all labels of a row at once, so it "
+                "cannot weigh each label's classes. Pass sample_weight instead, "
+                "or set class_weight=None."
+            )
+        if isinstance(self.class_weight, dict):
+            known = set(self.classes_.tolist())
+            unknown = [label for label in self.class_weight if label not in known]
+            if unknown:
+                raise ValueError(
+                    f"class_weight has labels {unknown} that are not classes of "
+                    f"the model (classes_ = {self.classes_}). Its keys must be "
+                    "class labels as they appear in y."
+                )
+        y = column_or_1d(y)
+        with np.errstate(divide="ignore"):
+            class_weight = compute_class_weight(
+                self.class_weight, classes=self.classes_, y=y, sample_weight=sample_weight
+            )
+        # 'balanced' gives infinity to a class whose samples all weigh 0:
+        # they stay out of training (not inf * 0 = NaN).
+        class_weight[np.isinf(class_weight)] = 0
+        weights = class_weight[np.searchsorted(self.classes_, y)].astype(dtype)
+        return weights if sample_weight is None else weights * sample_weight
 
     def _output_layer(self):
         if self._label_binarizer.y_type_ == "multiclass":
@@ -214,6 +299,15 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         y : ndarray of shape (n_samples,) or (n_samples, n_labels)
             The predicted classes (a CuPy array for CuPy input with numeric
             classes).
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from skmlp import MLPClassifierScratch
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = MLPClassifierScratch(max_iter=1000, random_state=0).fit(X, y)
+        >>> clf.predict(X[[0, 50, 100]])
+        array([0, 1, 2])
         """
         return like_input(X, self._labels(self._forward(X)))
 
@@ -233,6 +327,18 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
             (binary, multilabel) are kept within ``[eps, 1 - eps]``, as the
             log-loss sees them, so that none is exactly 0 or 1. A CuPy array
             for CuPy input.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from skmlp import MLPClassifierScratch
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = MLPClassifierScratch(max_iter=1000, random_state=0).fit(X, y)
+        >>> proba = clf.predict_proba(X[[0, 50, 100]])
+        >>> proba.shape, proba.sum(axis=1).round(6).tolist()
+        ((3, 3), [1.0, 1.0, 1.0])
+        >>> proba.argmax(axis=1)
+        array([0, 1, 2])
         """
         proba = self._forward(X)
         if self.out_activation_ == "logistic":
@@ -254,6 +360,16 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
             ``log(predict_proba(X))`` (a CuPy array for CuPy input).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.datasets import load_iris
+        >>> from skmlp import MLPClassifierScratch
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = MLPClassifierScratch(max_iter=1000, random_state=0).fit(X, y)
+        >>> np.allclose(np.exp(clf.predict_log_proba(X)), clf.predict_proba(X))
+        True
         """
         proba = self.predict_proba(host_input(X))
         return like_input(X, np.log(proba, out=proba))
@@ -276,6 +392,15 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         -------
         score : float
             The mean accuracy.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from skmlp import MLPClassifierScratch
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = MLPClassifierScratch(max_iter=1000, random_state=0).fit(X, y)
+        >>> bool(clf.score(X, y) == (clf.predict(X) == y).mean())
+        True
         """
         return super().score(host_input(X), host_input(y), host_input(sample_weight))
 

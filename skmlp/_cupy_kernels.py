@@ -12,7 +12,7 @@ several array operations:
 
 The elementwise kernels are plain data here (:class:`ElementwiseSpec`), so
 this module imports without CuPy. Their bodies use only arithmetic,
-comparisons, the functions of :data:`FUNCTIONS` and ``T(x)`` (a literal in
+comparisons, the functions of :data:`FUNCTIONS` (``max`` of two values) and ``T(x)`` (a literal in
 the arrays' dtype: a bare ``0.5`` is a double in C and would take a float32
 expression to double precision), which makes them valid Python as well as
 CUDA C: the CPU test suite evaluates them with NumPy through the very
@@ -54,6 +54,7 @@ FUNCTIONS = {
     "tanh": np.tanh,
     "sqrt": np.sqrt,
     "erf": erf,
+    "max": np.maximum,
 }
 
 # z holds a_in @ W on entry; b is the layer's bias, broadcast over rows.
@@ -114,6 +115,19 @@ OPTIMIZER_STEPS = {
             "m = m * beta_1 + g * (1 - beta_1); "
             "v = v * beta_2 + g * g * (1 - beta_2); "
             "p = p - m / (sqrt(v) + epsilon) * rate"
+        ),
+    ),
+    # Adam's body with the running maximum of v in the denominator. (CUDA's
+    # max returns the other operand where one is NaN; p is NaN then anyway,
+    # since m is.)
+    "amsgrad": (
+        ("beta_1", "beta_2", "epsilon", "rate"),
+        ("m", "v", "v_max"),
+        (
+            "m = m * beta_1 + g * (1 - beta_1); "
+            "v = v * beta_2 + g * g * (1 - beta_2); "
+            "v_max = max(v_max, v); "
+            "p = p - m / (sqrt(v_max) + epsilon) * rate"
         ),
     ),
     "rmsprop": (
@@ -227,11 +241,13 @@ def _adam_arguments(adam, learning_rate):
     rate = (
         learning_rate * math.sqrt(1 - adam.beta_2**adam.t) / (1 - adam.beta_1**adam.t)
     )
-    return (
-        "adam",
-        (adam.beta_1, adam.beta_2, adam.epsilon, rate),
-        (adam.first_moment, adam.second_moment),
-    )
+    states = (adam.first_moment, adam.second_moment)
+    if adam.amsgrad:
+        return "amsgrad", (adam.beta_1, adam.beta_2, adam.epsilon, rate), (
+            *states,
+            adam.max_second_moment,
+        )
+    return "adam", (adam.beta_1, adam.beta_2, adam.epsilon, rate), states
 
 
 def _rmsprop_arguments(rmsprop, learning_rate):

@@ -43,7 +43,8 @@ PARAMETERS = """\
         Size of the mini-batches; 'auto' means ``min(200, n_samples)``.
         Not used by 'lbfgs'.
 
-    learning_rate : {'constant', 'invscaling', 'adaptive', 'step'}, default='constant'
+    learning_rate : {'constant', 'invscaling', 'adaptive', 'step', 'cosine'}, \
+default='constant'
         Learning-rate schedule, applied at the end of every epoch and, unlike
         scikit-learn (where it only affects 'sgd'), for every solver.
 
@@ -55,6 +56,14 @@ PARAMETERS = """\
           instead of stopping, until it is below 1e-6.
         - 'step': multiply the rate by ``gamma`` every ``step_size`` epochs
           (PyTorch's ``StepLR``). Not in scikit-learn.
+        - 'cosine': cosine annealing from ``learning_rate_init`` towards 0
+          over ``max_iter`` epochs, ``learning_rate_init * (1 + cos(pi * e /
+          max_iter)) / 2`` in epoch ``e`` (PyTorch's ``CosineAnnealingLR``
+          with ``T_max=max_iter``, ``eta_min=0``). Epochs count over every
+          call, as for 'step': a warm-started ``fit`` or ``partial_fit``
+          continues the curve, and past ``max_iter`` epochs a new cycle
+          starts from ``learning_rate_init`` (``CosineAnnealingWarmRestarts``
+          with ``T_0=max_iter``). Not in scikit-learn.
 
     learning_rate_init : float, default=0.001
         The initial learning rate.
@@ -98,10 +107,10 @@ PARAMETERS = """\
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the data (stratified for binary
         and multiclass targets where every class can be on both sides), stop
-        when its score (accuracy / R^2) has not improved by ``tol`` for
-        ``n_iter_no_change`` epochs, and keep the best weights.
-        The validation score uses the held-out samples' weights. Ignored by
-        'lbfgs'.
+        when its score (accuracy / R^2, or what ``scoring`` says) has not
+        improved by ``tol`` for ``n_iter_no_change`` epochs, and keep the best
+        weights. The validation score uses the held-out samples' weights
+        (times their class weights). Ignored by 'lbfgs'.
 
     validation_fraction : float, default=0.1
         Share of the training data held out for early stopping.
@@ -150,6 +159,28 @@ PARAMETERS = """\
     gamma : float, default=0.1
         Factor of each decay of the 'step' schedule. Not in scikit-learn.
 
+    amsgrad : bool, default=False
+        Use the AMSGrad variant of 'adam' (Reddi et al., as PyTorch's
+        ``Adam(amsgrad=True)``): the step divides by the running maximum of
+        the second-moment estimate, so no parameter's effective step size
+        ever grows. Ignored by the other solvers. Not in scikit-learn.
+
+    scoring : str, callable or None, default=None
+        What ``early_stopping`` watches on the held-out rows; ignored without
+        it. Not in scikit-learn's MLP.
+
+        - None: the estimator's ``score`` (accuracy / R^2), as scikit-learn.
+        - 'loss': the held-out loss, the training loss without the L2 term.
+          Lower is better: ``validation_scores_`` records the loss itself
+          and ``best_validation_score_`` is its minimum.
+        - a scorer name from ``sklearn.metrics.get_scorer_names()``, or a
+          callable ``scorer(estimator, X, y)`` returning a higher-is-better
+          float (``make_scorer`` flips losses, as in 'neg_log_loss'). It is
+          called after every epoch with the estimator predicting with that
+          epoch's weights, ``X`` and ``y`` the held-out rows (``X`` as the
+          validated NumPy array or CSR matrix), and ``sample_weight=`` their
+          weights when ``fit`` has sample or class weights.
+
     backend : {'numpy', 'cupy', 'auto'}, default='numpy'
         Where the network trains and predicts. Not in scikit-learn.
 
@@ -181,10 +212,12 @@ ATTRIBUTES = """\
         last ``fit``).
 
     validation_scores_ : list of float or None
-        Validation score of every epoch with ``early_stopping``, else None.
+        Validation score of every epoch with ``early_stopping`` (what
+        ``scoring`` watches), else None.
 
     best_validation_score_ : float or None
-        Best validation score with ``early_stopping``, else None.
+        Best validation score with ``early_stopping`` (the lowest for
+        ``scoring='loss'``, else the highest), else None.
 
     t_ : int
         Number of training samples seen by the stochastic solvers.
@@ -199,7 +232,7 @@ ATTRIBUTES = """\
     n_features_in_ : int
         Number of features seen during ``fit``.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Names of features seen during ``fit``, when ``X`` has string column
         names.
 

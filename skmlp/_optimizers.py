@@ -77,18 +77,31 @@ class SGD(Optimizer):
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba): ``m <- b1 m + (1-b1) g``, ``v <- b2 v + (1-b2) g^2``,
-    ``p <- p - lr sqrt(1-b2^t)/(1-b1^t) m / (sqrt(v) + eps)``."""
+    ``p <- p - lr sqrt(1-b2^t)/(1-b1^t) m / (sqrt(v) + eps)``.
 
-    state_names = ("first_moment", "second_moment")
+    With ``amsgrad``, the AMSGrad variant (Reddi et al.) as PyTorch defines
+    it: the denominator uses ``v_max <- max(v_max, v)``, the running maximum
+    of the (uncorrected) second moment, with the same bias correction, so
+    that the effective step size never grows."""
+
     counter_names = ("t",)
 
-    def __init__(self, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
+    def __init__(self, beta_1=0.9, beta_2=0.999, epsilon=1e-8, amsgrad=False):
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
+        self.amsgrad = amsgrad
         self.first_moment = None
         self.second_moment = None
+        # Kept (as None) without amsgrad too, so that turning it on in a
+        # continued fit starts the maximum afresh from the next step's v.
+        self.max_second_moment = None
         self.t = 0
+
+    @property
+    def state_names(self):
+        moments = ("first_moment", "second_moment")
+        return (*moments, "max_second_moment") if self.amsgrad else moments
 
     def step(self, params, grads, learning_rate, scratch):
         self.t += 1
@@ -100,6 +113,8 @@ class Adam(Optimizer):
         scratch *= 1 - self.beta_2
         v *= self.beta_2
         v += scratch
+        if self.amsgrad:
+            v = _maximum(self.max_second_moment, v, out=self.max_second_moment)
         corrected_rate = (
             learning_rate
             * math.sqrt(1 - self.beta_2**self.t)
@@ -162,6 +177,10 @@ def _root(a, out):
 
 def _divide(a, b, out):
     return _namespace(a).divide(a, b, out=out)
+
+
+def _maximum(a, b, out):
+    return _namespace(a).maximum(a, b, out=out)
 
 
 OPTIMIZERS = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop}

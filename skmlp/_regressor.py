@@ -96,6 +96,8 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
         rho=0.9,
         step_size=10,
         gamma=0.1,
+        amsgrad=False,
+        scoring=None,
         backend="numpy",
     ):
         self.loss = loss
@@ -126,6 +128,8 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
         self.rho = rho
         self.step_size = step_size
         self.gamma = gamma
+        self.amsgrad = amsgrad
+        self.scoring = scoring
         self.backend = backend
 
     @available_if(lambda est: est._check_solver())
@@ -150,6 +154,22 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
         -------
         self : object
             The updated estimator.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.datasets import load_diabetes
+        >>> from sklearn.preprocessing import scale
+        >>> from skmlp import MLPRegressorScratch
+        >>> X, y = load_diabetes(return_X_y=True)
+        >>> X, y = scale(X), scale(y)
+        >>> reg = MLPRegressorScratch(hidden_layer_sizes=(16,), learning_rate_init=0.01,
+        ...                           random_state=0)
+        >>> for _ in range(20):  # 20 passes over 4 chunks
+        ...     for chunk in np.array_split(np.arange(len(X)), 4):
+        ...         reg = reg.partial_fit(X[chunk], y[chunk])
+        >>> reg.t_ == 20 * len(X), reg.score(X, y) > 0.4
+        (True, True)
         """
         return self._partial_fit(X, y, sample_weight)
 
@@ -196,6 +216,16 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             The predicted values (a CuPy array for CuPy input).
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_diabetes
+        >>> from skmlp import MLPRegressorScratch
+        >>> X, y = load_diabetes(return_X_y=True)
+        >>> reg = MLPRegressorScratch(hidden_layer_sizes=(16,), learning_rate_init=0.01,
+        ...                           max_iter=500, random_state=0).fit(X, y / y.std())
+        >>> reg.predict(X[:3]).shape
+        (3,)
         """
         return like_input(X, self._values(self._forward(X)))
 
@@ -217,6 +247,17 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
         -------
         score : float
             R^2, averaged uniformly over outputs.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_diabetes
+        >>> from sklearn.metrics import r2_score
+        >>> from skmlp import MLPRegressorScratch
+        >>> X, y = load_diabetes(return_X_y=True)
+        >>> reg = MLPRegressorScratch(hidden_layer_sizes=(16,), learning_rate_init=0.01,
+        ...                           max_iter=500, random_state=0).fit(X, y / y.std())
+        >>> bool(reg.score(X, y / y.std()) == r2_score(y / y.std(), reg.predict(X)))
+        True
         """
         return super().score(host_input(X), host_input(y), host_input(sample_weight))
 

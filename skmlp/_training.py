@@ -24,6 +24,9 @@ class EpochSettings:
     tol: float
     n_iter_no_change: float
     verbose: bool
+    # What the validation score is (the estimator's ``scoring``): 'loss' is
+    # minimised, every other score (None: accuracy / R^2, scorers) maximised.
+    scoring: object = None
 
 
 class Trainer:
@@ -43,8 +46,12 @@ class Trainer:
     best_loss : float
         Lowest training loss so far (the stop rule without early stopping).
     validation_scores : list of float
-        Validation score of each epoch trained with early stopping.
+        Validation score of each epoch trained with early stopping, since
+        the ``scoring`` last changed.
     best_validation_score : float
+        The highest of them, or the lowest where ``scoring`` is 'loss'.
+    scoring : object
+        What the validation scores are (``EpochSettings.scoring``).
     no_improvement_count : int
         Epochs in a row without a ``tol`` improvement.
     """
@@ -59,6 +66,7 @@ class Trainer:
         self.best_loss = np.inf
         self.validation_scores = []
         self.best_validation_score = -np.inf
+        self.scoring = None
         self.no_improvement_count = 0
 
     def run(
@@ -78,7 +86,8 @@ class Trainer:
 
         ``validation_score(network) -> float``, when given, turns on early
         stopping: the stop rule watches it instead of the training loss and
-        the best-scoring weights are restored at the end. ``random_state`` is
+        the best-scoring weights are restored at the end (``settings.scoring``
+        says whether best is highest or lowest). ``random_state`` is
         the NumPy ``RandomState`` the shuffle draws from (a device backend
         seeds its own generator from it). ``sample_weight``, a NumPy vector
         over the rows of ``X``, weights each sample's loss; a batch whose
@@ -103,6 +112,12 @@ class Trainer:
             self.learning_rate = schedule.after_epoch(
                 schedule.learning_rate_init, self.epochs, self.samples_seen
             )
+        if validation_score is not None and settings.scoring != self.scoring:
+            # A best score of another measure means nothing for this one.
+            self.scoring = settings.scoring
+            self.validation_scores = []
+            self.best_validation_score = np.inf if _minimized(self.scoring) else -np.inf
+            self.no_improvement_count = 0
         batches = _Batches(
             backend, X, Y, sample_weight, rows, settings.batch_size, settings.shuffle
         )
@@ -177,12 +192,16 @@ class Trainer:
         self.validation_scores.append(score)
         if settings.verbose:
             print(f"Validation score: {score:f}")
+        best, tol = self.best_validation_score, settings.tol
         # Written so that a NaN score (diverged) counts as no improvement.
-        if not score >= self.best_validation_score + settings.tol:
+        if _minimized(settings.scoring):
+            improved_by_tol, improved = score <= best - tol, score < best
+        else:
+            improved_by_tol, improved = score >= best + tol, score > best
+        if not improved_by_tol:
             self.no_improvement_count += 1
         else:
             self.no_improvement_count = 0
-        improved = score > self.best_validation_score
         if improved:
             self.best_validation_score = score
         return improved
@@ -207,6 +226,12 @@ class Trainer:
         if settings.verbose:
             print(message + f" Setting learning rate to {new_rate:f}")
         return False
+
+
+def _minimized(scoring):
+    """Whether the validation score named by ``scoring`` is a loss (lower is
+    better); scikit-learn's scores and scorers are higher-is-better."""
+    return isinstance(scoring, str) and scoring == "loss"
 
 
 def _take_rows(xp, source, rows, out):

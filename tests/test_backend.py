@@ -326,6 +326,9 @@ def test_training_data_is_uploaded_once(simulated_device, classification):
         {"solver": "adam"},
         {"solver": "sgd", "early_stopping": True},
         {"solver": "rmsprop", "warm_start": True},
+        {"solver": "adam", "amsgrad": True, "warm_start": True},
+        {"early_stopping": True, "scoring": "loss"},
+        {"early_stopping": True, "scoring": "explained_variance"},
     ],
 )
 @pytest.mark.parametrize("estimator", [MLPClassifierScratch, MLPRegressorScratch])
@@ -577,8 +580,8 @@ def test_every_activation_output_and_optimizer_has_a_fused_version():
     assert set(_cupy_kernels.FUSED_OUTPUTS) == set(OUTPUTS) - {"exp"}
     for name, fused in _cupy_kernels.FUSED_OUTPUTS.items():
         assert issubclass(fused, OUTPUTS[name])
-    for name, optimizer in OPTIMIZERS.items():
-        instance = optimizer()
+    optimizers = [optimizer() for optimizer in OPTIMIZERS.values()]
+    for instance in [*optimizers, Adam(amsgrad=True)]:
         step = _cupy_kernels.fused_step(instance, kernels.optimizer_steps)
         assert step != instance.step
 
@@ -644,9 +647,10 @@ def test_fused_expit_matches_scipy():
         lambda: SGD(momentum=0.9, nesterov=True),
         lambda: SGD(momentum=0.5, nesterov=False),
         lambda: Adam(beta_1=0.8, beta_2=0.99, epsilon=1e-7),
+        lambda: Adam(beta_1=0.8, beta_2=0.99, epsilon=1e-7, amsgrad=True),
         lambda: RMSprop(rho=0.7, epsilon=1e-6),
     ],
-    ids=["nesterov", "momentum", "adam", "rmsprop"],
+    ids=["nesterov", "momentum", "adam", "amsgrad", "rmsprop"],
 )
 def test_fused_optimizer_step_matches_the_reference(make):
     rng = np.random.RandomState(1)
@@ -657,8 +661,9 @@ def test_fused_optimizer_step_matches_the_reference(make):
     fused.prepare(params_fused, NumpyBackend())
     step = _cupy_kernels.fused_step(fused, numpy_kernels().optimizer_steps)
     scratch = np.empty_like(params_ref)
-    for learning_rate in (0.1, 0.05, 0.01):
-        grads = rng.normal(size=40)
+    # Shrinking gradients: AMSGrad's maximum then differs from v.
+    for learning_rate, scale in ((0.1, 1.0), (0.05, 0.5), (0.01, 0.1)):
+        grads = rng.normal(size=40) * scale
         reference.step(params_ref, grads, learning_rate, scratch)
         step(params_fused, grads, learning_rate, scratch)
     assert_allclose(params_fused, params_ref, rtol=1e-14)

@@ -1,19 +1,54 @@
 """scikit-learn's estimator contract, every check, for both estimators (and
-for the L-BFGS solver, the Poisson loss, an activation whose derivative needs
-its pre-activation and the other weight initializers, which take other code
-paths)."""
+for the L-BFGS solver, the Poisson loss and the training features, which take
+other code paths)."""
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmlp import MLPClassifierScratch, MLPRegressorScratch
 
+# Checks that call partial_fit, which early stopping and 'balanced' class
+# weights refuse (as scikit-learn's SGDClassifier does), with a message.
+PARTIAL_FIT_CHECKS = (
+    "check_estimators_partial_fit_n_features",
+    "check_fit_score_takes_y",
+    "check_n_features_in_after_fitting",
+)
+MULTILABEL_CHECKS = (
+    "check_classifier_multioutput",
+    "check_classifiers_multilabel_representation_invariance",
+    "check_classifiers_multilabel_output_format_predict",
+    "check_classifiers_multilabel_output_format_predict_proba",
+    "check_classifiers_multilabel_output_format_decision_function",
+)
+
 
 def _expected_failed_checks(estimator):
-    if getattr(estimator, "loss", None) == "poisson":
+    params = estimator.get_params()
+    failures = {}
+    if params.get("loss") == "poisson":
         # This check fits negative targets without consulting the
         # positive_only tag; the Poisson loss rightly rejects them.
-        return {"check_regressor_multioutput": "negative targets, invalid for Poisson"}
-    return {}
+        failures["check_regressor_multioutput"] = (
+            "negative targets, invalid for Poisson"
+        )
+    if params["early_stopping"]:
+        failures |= dict.fromkeys(
+            PARTIAL_FIT_CHECKS, "partial_fit refuses early stopping"
+        )
+        # Repeated rows and weighted rows fall differently into the
+        # validation split.
+        for data in ("dense", "sparse"):
+            failures[f"check_sample_weight_equivalence_on_{data}_data"] = (
+                "the validation split does not see sample weights"
+            )
+    if params.get("class_weight") == "balanced":
+        failures |= dict.fromkeys(
+            PARTIAL_FIT_CHECKS, "partial_fit refuses 'balanced' class weights"
+        )
+        failures |= dict.fromkeys(
+            MULTILABEL_CHECKS, "class_weight is refused for multilabel targets"
+        )
+    return failures
 
 
 @parametrize_with_checks(
@@ -23,6 +58,20 @@ def _expected_failed_checks(estimator):
         MLPClassifierScratch(solver="lbfgs"),
         MLPRegressorScratch(solver="lbfgs"),
         MLPRegressorScratch(loss="poisson", solver="lbfgs"),
+        # The training features of issue #9, which take other code paths.
+        MLPClassifierScratch(
+            class_weight="balanced",
+            early_stopping=True,
+            validation_fraction=0.2,
+            scoring="loss",
+            amsgrad=True,
+        ),
+        MLPRegressorScratch(
+            early_stopping=True,
+            validation_fraction=0.2,
+            scoring="r2",
+            learning_rate="cosine",
+        ),
         MLPClassifierScratch(activation="gelu", weight_init="he_normal"),
         MLPRegressorScratch(activation="leaky_relu", weight_init="glorot_uniform"),
     ],

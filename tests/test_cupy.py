@@ -96,6 +96,7 @@ def test_every_solver_and_activation_matches_numpy(multiclass, solver, activatio
         {"learning_rate": "invscaling", "power_t": 0.3},
         {"learning_rate": "adaptive", "tol": 10.0, "n_iter_no_change": 1},
         {"learning_rate": "step", "step_size": 2, "gamma": 0.5},
+        {"learning_rate": "cosine"},
     ],
     ids=lambda s: s["learning_rate"],
 )
@@ -121,6 +122,26 @@ def test_binary_multilabel_and_early_stopping_match_numpy(multiclass):
         **params,
     )
     assert device.validation_scores_ == host.validation_scores_
+    assert_same_model(host, device, X, 1e-9)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"amsgrad": True},
+        {"class_weight": {0: 3.0}, "early_stopping": True, "scoring": "loss"},
+        {"class_weight": "balanced", "early_stopping": True, "scoring": "f1_macro"},
+    ],
+    ids=["amsgrad", "class_weight-loss", "balanced-scorer"],
+)
+def test_training_features_match_numpy(multiclass, params):
+    X, y = multiclass
+    host, device = fit_both(
+        MLPClassifierScratch, X, y, max_iter=6, shuffle=False, random_state=0,
+        batch_size=25, validation_fraction=0.2, **params,
+    )
+    assert_allclose(device.validation_scores_ or [], host.validation_scores_ or [],
+                    rtol=1e-9)
     assert_same_model(host, device, X, 1e-9)
 
 

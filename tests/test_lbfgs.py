@@ -64,7 +64,7 @@ def test_single_output_regressor_matches_sklearn():
 def test_multi_output_gradient_matches_finite_differences():
     # The gradient L-BFGS is given must be the gradient of the loss it is
     # given; scikit-learn's is n_outputs times too large for multi-output
-    # squared error (see docs/differences.md).
+    # squared error (see docs/user_guide/differences.md).
     rng = np.random.RandomState(0)
     X, Y = rng.normal(size=(12, 4)), rng.normal(size=(12, 3))
     assert_core_matches_the_definition(
@@ -126,7 +126,7 @@ def test_iteration_and_evaluation_limits_warn_like_sklearn(max_iter, max_fun):
 @pytest.mark.parametrize("Estimator", [MLPClassifierScratch, MLPRegressorScratch])
 def test_partial_fit_is_not_available(Estimator):
     # As scikit-learn's classifier (its regressor's check is broken and runs a
-    # whole L-BFGS fit instead: see docs/differences.md).
+    # whole L-BFGS fit instead: see docs/user_guide/differences.md).
     est = Estimator(solver="lbfgs")
     assert not hasattr(est, "partial_fit")
     with pytest.raises(AttributeError) as raised:

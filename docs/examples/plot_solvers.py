@@ -1,21 +1,16 @@
-"""Training loss of each solver on the digits data.
+"""
+======================================
+Training loss of each solver on digits
+======================================
 
 Plain SGD, SGD with momentum and with Nesterov's momentum, Adam and RMSprop
 (not in scikit-learn) train the same network from the same initial weights,
 each at a usual learning rate for it. The plot shows the training loss of every
 epoch (``loss_curve_``) and the legend each model's test accuracy.
-
-Run ``python docs/examples/plot_solvers.py [OUTPUT.png]``; without an argument
-the plot is written next to this script.
 """
 
-import sys
 import warnings
-from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
@@ -37,44 +32,34 @@ SOLVERS = {
 }
 LINE_STYLES = ["-", "-", "--", "-", "-"]
 
+X, y = load_digits(return_X_y=True)
+X_train, X_test, y_train, y_test = train_test_split(X, y, stratify=y, random_state=0)
+scaler = StandardScaler().fit(X_train)
+X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
 
-def main(output):
-    X, y = load_digits(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, stratify=y, random_state=0
+fig, ax = plt.subplots(figsize=(7, 4.5))
+for (label, params), style in zip(SOLVERS.items(), LINE_STYLES):
+    clf = MLPClassifierScratch(
+        hidden_layer_sizes=(64,), max_iter=40, random_state=0, **params
     )
-    scaler = StandardScaler().fit(X_train)
-    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    with warnings.catch_warnings():
+        # 40 epochs are enough to compare the curves, not to converge.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X_train, y_train)
+    accuracy = clf.score(X_test, y_test)
+    ax.plot(
+        range(1, clf.n_iter_ + 1),
+        clf.loss_curve_,
+        style,
+        label=f"{label} (lr {params['learning_rate_init']}): "
+        f"test accuracy {accuracy:.3f}",
+    )
+ax.set_yscale("log")
+ax.set_xlabel("epoch")
+ax.set_ylabel("training loss (log scale)")
+ax.set_title("Solvers on digits: one hidden layer of 64 ReLU units")
+ax.legend(loc="upper right", fontsize="small")
+ax.grid(True, which="both", alpha=0.3)
+fig.tight_layout()
 
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for (label, params), style in zip(SOLVERS.items(), LINE_STYLES):
-        clf = MLPClassifierScratch(
-            hidden_layer_sizes=(64,), max_iter=40, random_state=0, **params
-        )
-        with warnings.catch_warnings():
-            # 40 epochs are enough to compare the curves, not to converge.
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            clf.fit(X_train, y_train)
-        accuracy = clf.score(X_test, y_test)
-        ax.plot(
-            range(1, clf.n_iter_ + 1),
-            clf.loss_curve_,
-            style,
-            label=f"{label} (lr {params['learning_rate_init']}): "
-            f"test accuracy {accuracy:.3f}",
-        )
-    ax.set_yscale("log")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("training loss (log scale)")
-    ax.set_title("Solvers on digits: one hidden layer of 64 ReLU units")
-    ax.legend(loc="upper right", fontsize="small")
-    ax.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(output, dpi=100)
-    plt.close(fig)
-    return output
-
-
-if __name__ == "__main__":
-    default = Path(__file__).with_suffix(".png")
-    print(main(sys.argv[1] if len(sys.argv) > 1 else default))
+plt.show()
