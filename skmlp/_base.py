@@ -34,6 +34,7 @@ from ._backend import (
     supports_sparse,
 )
 from ._callbacks import CallbackSupport, begin_fit_task, with_callbacks
+from ._initializers import INITIALIZERS
 from ._network import PREDICT_CHUNK_ROWS, Network, layer_views, paired_views
 from ._optimizers import OPTIMIZERS
 from ._penalties import Penalty
@@ -56,6 +57,7 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
     _parameter_constraints: ClassVar[dict] = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
+        "weight_init": [StrOptions(set(INITIALIZERS))],
         "solver": [StrOptions(set(SOLVERS))],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "l1": [Interval(Real, 0, None, closed="left")],
@@ -267,7 +269,7 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
                 # A fresh stream per fit; partial_fit keeps drawing from the last.
                 self._random_state = check_random_state(self.random_state)
             if first_pass:
-                network.initialize(self._random_state)
+                network.initialize(self._random_state, self.weight_init)
                 self._trainer = None
                 self.n_outputs_ = Y.shape[1]
                 self.n_layers_ = len(layer_units)

@@ -102,6 +102,7 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        weight_init="auto",
         rho=0.9,
         step_size=10,
         gamma=0.1,
@@ -138,6 +139,7 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.weight_init = weight_init
         self.rho = rho
         self.step_size = step_size
         self.gamma = gamma

@@ -14,17 +14,24 @@ several array operations:
 
 The elementwise kernels are plain data here (:class:`ElementwiseSpec`), so
 this module imports without CuPy. Their bodies use only arithmetic,
-comparisons and ``exp`` / ``tanh`` / ``sqrt`` / ``max``, which makes them valid Python
-as well as CUDA C: the CPU test suite evaluates them with NumPy through the
-very dispatch code below and compares them with the reference activations and
-optimizers. The output kernels (loops, clipping) are CUDA only and are checked
-by the GPU tests.
+comparisons, the functions of :data:`FUNCTIONS` (``max`` of two values) and ``T(x)`` (a literal in
+the arrays' dtype: a bare ``0.5`` is a double in C and would take a float32
+expression to double precision), which makes them valid Python as well as
+CUDA C: the CPU test suite evaluates them with NumPy through the very
+dispatch code below and compares them with the reference activations and
+optimizers. Non-integer constants are written ``T(x)``; a comparison is 0 or
+1 in arithmetic (``s * (s > 0)`` is ReLU), but never divide one by an
+integer (``(s > 0) / 100`` is integer division in C). The output kernels
+(loops, clipping) are CUDA only and are checked by the GPU tests.
 """
 
 import math
 from typing import NamedTuple
 
-from ._activations import ACTIVATIONS
+import numpy as np
+from scipy.special import erf
+
+from ._activations import ACTIVATIONS, INV_SQRT_2PI, SQRT_HALF
 from ._layers import BatchNorm, Dropout
 from ._losses import IdentitySquaredError, SigmoidLogLoss, SoftmaxLogLoss
 from ._optimizers import SGD, Adam, RMSprop
@@ -41,6 +48,18 @@ class ElementwiseSpec(NamedTuple):
     name: str
 
 
+# The functions a body may call: each is in CUDA's math library (float and
+# double overloads) and in Python's math module, and here is its NumPy/SciPy
+# ufunc, with which the CPU tests evaluate the bodies.
+FUNCTIONS = {
+    "exp": np.exp,
+    "expm1": np.expm1,
+    "tanh": np.tanh,
+    "sqrt": np.sqrt,
+    "erf": erf,
+    "max": np.maximum,
+}
+
 # z holds a_in @ W on entry; b is the layer's bias, broadcast over rows.
 BIAS_ACTIVATION = {
     "identity": "z = z + b",
@@ -48,14 +67,31 @@ BIAS_ACTIVATION = {
     "tanh": "z = tanh(z + b)",
     # max(s, 0) written as s * (s > 0): NaN stays NaN, as with np.maximum.
     "relu": "z = (z + b) * (z + b > 0)",
+    "leaky_relu": "z = (z + b) * (z + b > 0) + (z + b) * (z + b <= 0) / 100",
+    # expm1 of min(s, 0): a large s must not overflow exp into inf * 0.
+    "elu": "z = (z + b) * (z + b > 0) + expm1((z + b) * (z + b <= 0))",
+    "gelu": f"z = (z + b) * (1 + erf((z + b) * T({SQRT_HALF!r}))) / 2",
+    "silu": "z = (z + b) / (1 + exp(-(z + b)))",
 }
 
-# f'(z) from the activation's output a, multiplied into delta. The identity
-# has none: its derivative is 1.
+# f'(z) multiplied into delta, from the activation's output a -- or, for an
+# activation with derivative_from_output = False (gelu, silu), from the
+# pre-activation z + b, which the layer passes as a. The identity has none:
+# its derivative is 1.
 DERIVATIVE = {
     "logistic": "delta = delta * a * (1 - a)",
     "tanh": "delta = delta * (1 - a * a)",
     "relu": "delta = delta * (a > 0)",
+    "leaky_relu": "delta = delta * (a > 0) + delta * (a <= 0) / 100",
+    # exp(z) = a + 1 where z <= 0
+    "elu": "delta = delta * (a * (a <= 0) + 1)",
+    # Phi(z) + z phi(z)
+    "gelu": (
+        f"delta = delta * ((1 + erf(a * T({SQRT_HALF!r}))) / 2"
+        f" + a * exp(-(a * a) / 2) * T({INV_SQRT_2PI!r}))"
+    ),
+    # expit(z) * (1 + z * (1 - expit(z)))
+    "silu": "delta = delta / (1 + exp(-a)) * (1 + a * (1 - 1 / (1 + exp(-a))))",
 }
 
 # name -> (scalar parameters, state buffers, body); every kernel reads the
@@ -195,7 +231,8 @@ class FusedActivation:
     """A hidden activation as two kernels, with the interface of
     :mod:`skmlp._activations`: ``forward(z, bias)`` adds the bias and
     activates in one pass, ``backward(a, delta)`` multiplies the derivative
-    into ``delta`` in one pass (``a`` is left unchanged). Its declarations
+    into ``delta`` in one pass (``a``, the output or the pre-activation as
+    the activation declares, is left unchanged). Its declarations
     (``init_gain``, ``derivative_from_output``) are the reference
     activation's: the kernels compute the same function."""
 

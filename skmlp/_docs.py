@@ -4,8 +4,23 @@ PARAMETERS = """\
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         The ith element is the number of neurons in the ith hidden layer.
 
-    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
+    activation : {'identity', 'logistic', 'tanh', 'relu', 'leaky_relu', \
+'elu', 'gelu', 'silu'}, default='relu'
         Activation function of the hidden layers.
+
+        - 'identity': ``f(z) = z``.
+        - 'logistic': the sigmoid ``f(z) = 1 / (1 + exp(-z))``.
+        - 'tanh': ``f(z) = tanh(z)``.
+        - 'relu': ``f(z) = max(z, 0)``.
+        - 'leaky_relu': ``z`` where ``z > 0``, else ``0.01 z`` (PyTorch's
+          default slope). Not in scikit-learn.
+        - 'elu': ``z`` where ``z > 0``, else ``exp(z) - 1`` (alpha 1).
+          Not in scikit-learn.
+        - 'gelu': ``z * Phi(z)``, ``Phi`` the standard normal distribution
+          function, in the exact erf form (PyTorch's default, not the tanh
+          approximation). Not in scikit-learn.
+        - 'silu': ``z / (1 + exp(-z))`` (also called swish).
+          Not in scikit-learn.
 
     solver : {'lbfgs', 'sgd', 'adam', 'rmsprop'}, default='adam'
         Optimizer of the weights.
@@ -125,6 +140,25 @@ default='constant'
 
     max_fun : int, default=15000
         Maximum number of loss evaluations of 'lbfgs' (SciPy's ``maxfun``).
+
+    weight_init : {'auto', 'glorot_uniform', 'glorot_normal', 'he_uniform', \
+'he_normal'}, default='auto'
+        How the initial weights and biases are drawn (from ``random_state``).
+        Not in scikit-learn.
+
+        - 'auto': scikit-learn's draws, so a fit equals scikit-learn's:
+          weights and biases uniform in ``+-sqrt(6 / (fan_in + fan_out))``
+          (``+-sqrt(2 / (fan_in + fan_out))`` for 'logistic'), whatever the
+          activation.
+        - 'glorot_uniform', 'glorot_normal': Glorot (Xavier) weights of
+          variance ``2 / (fan_in + fan_out)``, as in Keras and PyTorch;
+          biases zero.
+        - 'he_uniform', 'he_normal': He (Kaiming) weights of variance
+          ``2 / fan_in``, suited to the ReLU family; biases zero.
+
+        The uniform variants draw in ``+-sqrt(3 * variance)``, the normal
+        ones from a normal distribution of that variance (PyTorch's; Keras
+        truncates it).
 
     rho : float, default=0.9
         Decay of RMSprop's average of squared gradients, in [0, 1).

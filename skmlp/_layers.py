@@ -80,18 +80,13 @@ class Dense:
     def __repr__(self):
         return f"Dense({self.fan_in}, {self.fan_out})"
 
-    def initialize(self, random_state, gain, to_device):
-        """Draw ``coef`` then ``intercept`` uniformly in
-        ``+-sqrt(gain / (fan_in + fan_out))`` from the NumPy ``random_state``
-        (scikit-learn's Glorot-uniform draws, in its order)."""
-        bound = (gain / (self.fan_in + self.fan_out)) ** 0.5
+    def initialize(self, initializer, random_state, gain, to_device):
+        """Set ``coef`` and ``intercept`` to the draws of ``initializer``
+        (:mod:`skmlp._initializers`) from the NumPy ``random_state``."""
+        coef, intercept = initializer(random_state, self.fan_in, self.fan_out, gain)
         dtype = self.coef.dtype
-        self.coef[...] = to_device(
-            random_state.uniform(-bound, bound, self.coef.shape), dtype
-        )
-        self.intercept[...] = to_device(
-            random_state.uniform(-bound, bound, self.fan_out), dtype
-        )
+        self.coef[...] = to_device(coef, dtype)
+        self.intercept[...] = to_device(intercept, dtype)
 
     def forward(self, x, training):
         z = self._output(x.shape[0])

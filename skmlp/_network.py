@@ -16,6 +16,7 @@ import math
 from functools import cached_property
 from itertools import pairwise
 
+from ._initializers import INITIALIZERS
 from ._layers import PARAMETER_GROUPS, Activation, BatchNorm, Dense, Dropout, RowBuffer
 from ._penalties import Penalty
 
@@ -260,16 +261,20 @@ class Network:
         self.grads  # noqa: B018
         return [layer.intercept_grad for layer in self.dense_layers]
 
-    def initialize(self, random_state):
-        """Draw every dense layer's weights and biases uniformly in
-        ``+-sqrt(k / (fan_in + fan_out))`` (Glorot; ``k`` is the hidden
-        activation's ``init_gain``), layer by layer, weights before biases,
-        from a NumPy ``RandomState`` -- the same draws as scikit-learn's MLP,
-        so equal seeds give equal initial weights. Batch normalizations start
-        as the identity, with running mean 0 and variance 1."""
+    def initialize(self, random_state, weight_init="auto"):
+        """Draw every dense layer's weights and biases, layer by layer, from
+        a NumPy ``RandomState`` with the initializer ``weight_init``
+        (:data:`~skmlp._initializers.INITIALIZERS`). 'auto' draws uniformly
+        in ``+-sqrt(k / (fan_in + fan_out))`` (Glorot; ``k`` is the hidden
+        activation's ``init_gain``), weights before biases -- the same draws
+        as scikit-learn's MLP, so equal seeds give equal initial weights. Batch
+        normalizations start as the identity, with running mean 0 and
+        variance 1."""
+        initializer = INITIALIZERS[weight_init]
         for layer in self.dense_layers:
             layer.initialize(
-                random_state, self.hidden.init_gain, self.backend.to_device
+                initializer, random_state, self.hidden.init_gain,
+                self.backend.to_device,
             )
         for layer in self.batch_norm_layers:
             layer.initialize()

@@ -24,9 +24,10 @@ How a spec becomes a kernel (:func:`kernel_source`):
   the NumPy ufuncs' results bit for bit, so scikit-learn parity holds and it
   does not matter which of the two runs.
 
-Bodies that call ``exp`` or ``tanh`` (the logistic and tanh forward steps)
-are not compiled: numba calls the C library's scalar functions for them,
-which NumPy's vectorised ufuncs beat (float32 ``tanh`` ten times over).
+Bodies that call anything but ``sqrt`` and ``max`` (``exp``, ``tanh``,
+``expm1``, ``erf``: the logistic, tanh, ELU, GELU and SiLU steps) are not
+compiled: numba calls the C library's scalar functions for them, which
+NumPy's vectorised ufuncs beat (float32 ``tanh`` ten times over).
 
 Kernels are compiled lazily, per kernel, argument layout and dtype, at their
 first call. The generated source is written to a per-user cache directory
@@ -320,7 +321,7 @@ _LOADED = {}
 
 def compiled_kernels():
     """Every elementwise kernel worth compiling for the CPU (None for those
-    that call ``exp`` or ``tanh``), each compiled by numba on first use;
+    that call a transcendental function), each compiled by numba on first use;
     None, after one warning, where numba cannot be imported."""
     if "cpu" not in _LOADED:
         _LOADED["cpu"] = _load_kernels()
@@ -349,9 +350,19 @@ def _load_kernels():
     return ElementwiseKernels(make)
 
 
+# Functions a compiled body may call: numba turns these into vector
+# instructions. Any other (exp, tanh, expm1, erf; the T() casts of constants)
+# leaves the body to NumPy's vectorised ufuncs.
+_VECTORISED_CALLS = ("sqrt", "max")
+
+
 def _calls_transcendental(spec):
-    calls = ast.walk(ast.parse(spec.operation))
-    return any(isinstance(n, ast.Name) and n.id in ("exp", "tanh") for n in calls)
+    calls = (
+        n.func.id
+        for n in ast.walk(ast.parse(spec.operation))
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+    )
+    return any(name not in _VECTORISED_CALLS for name in calls)
 
 
 def kernels_for(array):

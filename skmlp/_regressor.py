@@ -125,6 +125,7 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        weight_init="auto",
         rho=0.9,
         step_size=10,
         gamma=0.1,
@@ -163,6 +164,7 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.weight_init = weight_init
         self.rho = rho
         self.step_size = step_size
         self.gamma = gamma

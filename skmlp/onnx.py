@@ -94,6 +94,40 @@ def _identity(graph, x):
     return x
 
 
+# onnxruntime has no float64 LeakyRelu or Elu: both are composed of basic
+# operators, as skmlp computes them.
+def _leaky_relu(graph, x):
+    return graph.node("Max", [x, graph.node("Div", [x, graph.constant(100)])])
+
+
+def _elu(graph, x):
+    negative = graph.node("Min", [x, graph.constant(0)])
+    expm1 = graph.node("Sub", [graph.node("Exp", [negative]), graph.constant(1)])
+    positive = graph.node("Greater", [x, graph.constant(0)])
+    return graph.node("Where", [positive, x, expm1])
+
+
+def _gelu(graph, x):
+    # The exact form skmlp uses: x * (1 + erf(x / sqrt(2))) / 2.
+    scaled = graph.node("Mul", [x, graph.constant(np.sqrt(0.5))])
+    if graph.dtype != np.float64:
+        erf = graph.node("Erf", [scaled])
+    else:
+        # onnxruntime has Erf in float32 only: a float64 graph computes it
+        # there (relative error ~1e-7) and casts back.
+        single = graph.node("Cast", [scaled], to=_PROTO_TYPES["float32"])
+        erf = graph.node(
+            "Cast", [graph.node("Erf", [single])], to=_PROTO_TYPES["float64"]
+        )
+    one_plus = graph.node("Add", [erf, graph.constant(1)])
+    half_x = graph.node("Mul", [x, graph.constant(0.5)])
+    return graph.node("Mul", [half_x, one_plus])
+
+
+def _silu(graph, x):
+    return graph.node("Mul", [x, graph.node("Sigmoid", [x])])
+
+
 def _clipped_sigmoid(graph, x):
     # predict_proba keeps sigmoid outputs within [eps, 1 - eps].
     eps = np.finfo(graph.dtype).eps
@@ -106,6 +140,10 @@ HIDDEN_ACTIVATIONS = {
     "logistic": _op("Sigmoid"),
     "tanh": _op("Tanh"),
     "relu": _op("Relu"),
+    "leaky_relu": _leaky_relu,
+    "elu": _elu,
+    "gelu": _gelu,
+    "silu": _silu,
 }
 """Hidden activation name -> ``apply(graph, x) -> name`` of its output."""
 

@@ -597,8 +597,10 @@ class NumpyElementwiseKernel:
     def __call__(self, *args):
         assert len(args) == len(self.inputs) + len(self.outputs)
         values = dict(zip(self.inputs + self.outputs, args))
-        math = {"exp": np.exp, "tanh": np.tanh, "sqrt": np.sqrt, "max": np.maximum}
-        exec(self.operation, math, values)  # noqa: S102
+        # T(x): a constant in the arrays' dtype, as CUDA's typedef makes it.
+        dtype = np.result_type(*args[len(self.inputs):])
+        functions = {**_cupy_kernels.FUNCTIONS, "T": dtype.type}
+        exec(self.operation, functions, values)  # noqa: S102
         for name, array in zip(self.outputs, args[len(self.inputs):]):
             array[...] = values[name]
 
@@ -661,9 +663,11 @@ def test_fused_activation_matches_the_reference(name):
     reference.forward(a_ref, bias)
     fused.forward(a_fused, bias)
     assert_allclose(a_fused, a_ref, rtol=1e-15, atol=0)
+    # The derivative from the output, or from z + bias where declared.
+    kept = a_ref if reference.derivative_from_output else z + bias
     delta_ref, delta_fused = delta.copy(), delta.copy()
-    reference.backward(a_ref.copy(), delta_ref)
-    fused.backward(a_fused, delta_fused)
+    reference.backward(kept.copy(), delta_ref)
+    fused.backward(kept, delta_fused)
     assert_allclose(delta_fused, delta_ref, rtol=1e-15, atol=0)
 
 

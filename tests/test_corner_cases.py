@@ -174,7 +174,7 @@ def test_float32_with_sample_weight_stays_float32(params):
 )
 def test_signature_follows_sklearn(ours, theirs):
     # Same defaults, and scikit-learn's parameters in scikit-learn's order
-    # (ours adds rho, step_size, gamma and backend after them).
+    # (ours adds weight_init, rho, step_size, gamma and backend after them).
     skip_unless_sklearn_mlp_has("sample_weight", "loss")
     our_params = inspect.signature(ours).parameters
     their_params = inspect.signature(theirs).parameters

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from scipy.special import erf
 
 from skmlp._activations import ACTIVATIONS
 from skmlp._backend import get_backend
@@ -19,11 +20,40 @@ from skmlp._penalties import Penalty
 from skmlp._training import _take_rows
 
 BACKEND = get_backend("numpy")
+# Activations whose derivative jumps at 0 (elu's is continuous there).
+KINKED = {"relu", "leaky_relu"}
+
+
+def _sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def _normal_cdf(z):
+    return (1 + erf(z / np.sqrt(2))) / 2
+
+
+# name -> (f(z), f'(z))
 DEFINITIONS = {
-    "identity": (lambda z: z, lambda a: np.ones_like(a)),
-    "logistic": (lambda z: 1 / (1 + np.exp(-z)), lambda a: a * (1 - a)),
-    "tanh": (np.tanh, lambda a: 1 - a**2),
-    "relu": (lambda z: np.maximum(z, 0), lambda a: (a > 0).astype(a.dtype)),
+    "identity": (lambda z: z, lambda z: np.ones_like(z)),
+    "logistic": (_sigmoid, lambda z: _sigmoid(z) * (1 - _sigmoid(z))),
+    "tanh": (np.tanh, lambda z: 1 - np.tanh(z) ** 2),
+    "relu": (lambda z: np.maximum(z, 0), lambda z: (z > 0).astype(z.dtype)),
+    "leaky_relu": (
+        lambda z: np.where(z > 0, z, 0.01 * z),
+        lambda z: np.where(z > 0, 1, 0.01).astype(z.dtype),
+    ),
+    "elu": (
+        lambda z: np.where(z > 0, z, np.exp(z) - 1),
+        lambda z: np.where(z > 0, 1, np.exp(z)),
+    ),
+    "gelu": (
+        lambda z: z * _normal_cdf(z),
+        lambda z: _normal_cdf(z) + z * np.exp(-(z**2) / 2) / np.sqrt(2 * np.pi),
+    ),
+    "silu": (
+        lambda z: z * _sigmoid(z),
+        lambda z: _sigmoid(z) * (1 + z * (1 - _sigmoid(z))),
+    ),
 }
 
 
@@ -32,11 +62,14 @@ DEFINITIONS = {
 def test_activation_forward_and_backward_match_definitions(name, dtype):
     rng = np.random.default_rng(0)
     z = rng.standard_normal((7, 5)).astype(dtype)
-    z[0, :2] = 0  # relu's kink: its derivative is taken as 0 there
     bias = rng.standard_normal(5).astype(dtype)
+    # At the kink z + bias = 0, relu's and leaky_relu's derivative is taken
+    # from the left (0, 0.01); elu's is 1 from either side.
+    z[0, :2] = -bias[:2]
     delta = rng.standard_normal((7, 5)).astype(dtype)
     function, derivative = DEFINITIONS[name]
-    expected_a = function(z + bias)
+    pre_activation = z + bias
+    expected_a = function(pre_activation)
 
     activation = ACTIVATIONS[name](BACKEND)
     a = z.copy()
@@ -45,9 +78,10 @@ def test_activation_forward_and_backward_match_definitions(name, dtype):
     assert a.dtype == dtype
 
     got = delta.copy()
-    activation.backward(a.copy(), got)
+    kept = a if activation.derivative_from_output else pre_activation
+    activation.backward(kept.copy(), got)
     np.testing.assert_allclose(
-        got, delta * derivative(expected_a), rtol=1e-5, atol=1e-7
+        got, delta * derivative(pre_activation), rtol=1e-5, atol=1e-7
     )
     assert got.dtype == dtype
 
@@ -146,13 +180,14 @@ def test_take_rows_gathers_without_changing_the_source():
     np.testing.assert_array_equal(out, source[rows])
 
 
-def _distance_to_kink(network, X):
-    """Smallest |pre-activation| of a relu network's hidden units on X."""
+def _distance_to_kink(network, X, activation):
+    """Smallest |pre-activation| of the network's hidden units on X."""
+    function = DEFINITIONS[activation][0]
     a, smallest = X, np.inf
     for coef, intercept in zip(network.coefs[:-1], network.intercepts[:-1]):
         z = a @ coef + intercept
         smallest = min(smallest, np.abs(z).min())
-        a = np.maximum(z, 0)
+        a = function(z)
     return smallest
 
 
@@ -188,8 +223,10 @@ def test_loss_gradient_matches_finite_differences(
         Y = rng.poisson(2.0, (n_samples, n_outputs)).astype(float)
     else:
         Y = rng.standard_normal((n_samples, n_outputs))
-    # Finite differences are meaningless across relu's kink at 0.
-    assume(activation != "relu" or _distance_to_kink(network, X) > 1e-4)
+    # Finite differences are meaningless across a kink at 0.
+    assume(
+        activation not in KINKED or _distance_to_kink(network, X, activation) > 1e-4
+    )
     network.loss_gradient(X, Y)
     gradient = network.grads.copy()
 

@@ -10,13 +10,12 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from scipy.special import expit, softmax
+from scipy.special import erf, expit, softmax
 
 from skmlp._backend import NumpyBackend
 from skmlp._network import Network
 from skmlp._penalties import Penalty
 
-HIDDEN = ["identity", "logistic", "tanh", "relu"]
 OUTPUTS = ["softmax", "logistic", "identity"]
 STEP = 1e-6
 
@@ -25,7 +24,14 @@ HIDDEN_FUNCTIONS = {
     "logistic": expit,
     "tanh": np.tanh,
     "relu": lambda z: np.maximum(z, 0),
+    "leaky_relu": lambda z: np.where(z > 0, z, 0.01 * z),
+    "elu": lambda z: np.where(z > 0, z, np.expm1(z)),
+    "gelu": lambda z: z * (1 + erf(z / np.sqrt(2))) / 2,
+    "silu": lambda z: z * expit(z),
 }
+HIDDEN = sorted(HIDDEN_FUNCTIONS)
+# Activations whose derivative jumps at 0.
+KINKED = {"relu", "leaky_relu"}
 
 
 def reference_loss(coefs, intercepts, X, Y, activation, output, alpha):
@@ -114,9 +120,9 @@ def test_backprop_matches_finite_differences(
         output,
         alpha,
     )
-    if activation == "relu":
+    if activation in KINKED:
         # A step of STEP in one parameter moves a pre-activation by far less
-        # than 1e-4 here; keep every unit that far from relu's kink at 0.
+        # than 1e-4 here; keep every unit that far from the kink at 0.
         assume(all(np.abs(z).min() > 1e-4 for z in pre_activations))
 
     loss = float(network.loss_gradient(X, Y))

@@ -95,6 +95,11 @@ def _loop_peak_growth(
         ("tanh", "logistic", "sgd", np.float64, False, True),
         ("relu", "identity", "rmsprop", np.float64, True, True),
         ("relu", "exp", "adam", np.float64, False, True),
+        # Work buffers and (gelu, silu) a kept pre-activation.
+        ("leaky_relu", "softmax", "adam", np.float32, True, False),
+        ("elu", "identity", "sgd", np.float64, True, False),
+        ("gelu", "softmax", "adam", np.float64, True, False),
+        ("silu", "logistic", "rmsprop", np.float32, True, False),
     ],
 )
 def test_batches_allocate_nothing_batch_sized(

@@ -150,6 +150,7 @@ BAD_PARAMETERS = {
     "epsilon": 0.0,
     "n_iter_no_change": 0,
     "max_fun": 0,
+    "weight_init": "xavier",
     "rho": 1.0,
     "step_size": 0,
     "gamma": 0.0,

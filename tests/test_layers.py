@@ -9,6 +9,7 @@ from scipy.special import expit
 from skmlp import MLPClassifierScratch, MLPRegressorScratch
 from skmlp._activations import ACTIVATIONS
 from skmlp._backend import NumpyBackend
+from skmlp._initializers import INITIALIZERS
 from skmlp._layers import Activation, Dense
 from skmlp._losses import REGRESSION_LOSSES
 from skmlp._network import Network, bind, parameter_slots, state_slots
@@ -144,6 +145,7 @@ def test_repr_lists_the_layers_of_a_network_without_hidden_layers():
     "parameter, registry",
     [
         ("activation", ACTIVATIONS),
+        ("weight_init", INITIALIZERS),
         ("solver", SOLVERS),
     ],
 )

@@ -7,7 +7,9 @@ The same network (two hidden layers of 16 units) trained on the two moons with
 each hidden activation. ``'identity'`` makes the whole network linear, so its
 boundary is a straight line however many layers it has; ``'logistic'``,
 ``'tanh'`` and ``'relu'`` bend it, ReLU in straight pieces, the two S-shaped
-functions smoothly.
+functions smoothly. The activations beyond scikit-learn's four follow in the
+second row: ``'leaky_relu'`` bends in straight pieces like ReLU, ``'elu'``,
+``'gelu'`` and ``'silu'`` smoothly.
 """
 
 import warnings
@@ -20,13 +22,15 @@ from sklearn.model_selection import train_test_split
 
 from skmlp import MLPClassifierScratch
 
-ACTIVATIONS = ["identity", "logistic", "tanh", "relu"]
+ACTIVATIONS = [
+    "identity", "logistic", "tanh", "relu", "leaky_relu", "elu", "gelu", "silu"
+]
 
 X, y = make_moons(n_samples=300, noise=0.25, random_state=0)
 X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
 
-fig, axes = plt.subplots(1, len(ACTIVATIONS), figsize=(16, 4.5), sharey=True)
-for ax, activation in zip(axes, ACTIVATIONS):
+fig, axes = plt.subplots(2, 4, figsize=(16, 9), sharex=True, sharey=True)
+for ax, activation in zip(axes.ravel(), ACTIVATIONS):
     clf = MLPClassifierScratch(
         hidden_layer_sizes=(16, 16),
         activation=activation,
