@@ -321,25 +321,36 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
             f"{self.learning_rate_init:g}) or set clip_grad_norm (e.g. 1.0)."
         )
 
-    def _snapshot(self, network, attributes):
-        """``snapshot(params, n_steps)`` for the callbacks: the fitted
+    def _snapshot(self, network, attributes, X=None):
+        """``snapshot(params, n_steps, state)`` for the callbacks: the fitted
         attributes of the model with weights ``params`` (on the network's
-        backend, or SciPy's float64) after ``n_steps`` steps of this call:
-        its layers and ``attributes(n_steps)``."""
+        backend, or SciPy's float64) and the network's ``state`` after
+        ``n_steps`` steps of this call: its layers, running statistics and
+        ``attributes(n_steps)``. A ``state`` of None is the one fit_lbfgs
+        ends with: the statistics of all rows of ``X`` (the network's input)
+        at ``params``."""
         backend, dtype, shapes = network.backend, network.params.dtype, network.shapes
 
-        def snapshot(params, n_steps):
+        def snapshot(params, n_steps, state):
             flat = np.array(backend.to_host(params), dtype=dtype)  # a copy
-            return {**_layer_attributes(flat, shapes), **attributes(n_steps)}
+            if state is None:
+                state = network.running_statistics_at(params, X)
+            layers = _layer_attributes(flat, shapes)
+            return {
+                **layers,
+                **_running_statistics(backend.to_host(state), layers["coefs_"]),
+                **attributes(n_steps),
+            }
 
         return snapshot
 
     def _fit_lbfgs(self, network, X, Y, sample_weight, task):
         """Full-batch L-BFGS from the network's current weights."""
         backend = network.backend
+        X = backend.input(X)
         return fit_lbfgs(
             network,
-            backend.input(X),
+            X,
             backend.to_device(Y),
             None if sample_weight is None else backend.to_device(sample_weight),
             max_iter=self.max_iter,
@@ -348,7 +359,7 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
             verbose=bool(self.verbose),
             samples_seen=0 if self._trainer is None else self._trainer.samples_seen,
             steps=task.steps(
-                "iteration", self._snapshot(network, lambda n: {"n_iter_": n})
+                "iteration", self._snapshot(network, lambda n: {"n_iter_": n}, X)
             ),
         )
 
@@ -572,12 +583,12 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
         ``flat`` (the network's layout) and remember them."""
         for name, value in _layer_attributes(flat, shapes).items():
             setattr(self, name, value)
+
     def _keep_running_statistics(self, state):
         """Set the running means and variances from the network's host
-        ``state`` buffer (copies, so that each pickles on its own)."""
-        means, variances = paired_views(state, 0, self.coefs_)
-        self.batch_norm_running_means_ = [mean.copy() for mean in means]
-        self.batch_norm_running_vars_ = [var.copy() for var in variances]
+        ``state`` buffer."""
+        for name, value in _running_statistics(state, self.coefs_).items():
+            setattr(self, name, value)
 
     def _trainable_layers(self):
         """Every per-layer array of ``params``, in the flat buffer's order."""
@@ -707,6 +718,17 @@ def _layer_attributes(flat, shapes):
         "batch_norm_scales_": scales,
         "batch_norm_shifts_": shifts,
         "_flat_layers": (flat, tuple(trainable)),
+    }
+
+
+def _running_statistics(state, coefs):
+    """The running means and variances of the network's host ``state``
+    buffer, for the dense layers of weight matrices ``coefs``: copies, so
+    that each pickles on its own."""
+    means, variances = paired_views(state, 0, coefs)
+    return {
+        "batch_norm_running_means_": [mean.copy() for mean in means],
+        "batch_norm_running_vars_": [var.copy() for var in variances],
     }
 
 

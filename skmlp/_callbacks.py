@@ -64,8 +64,10 @@ class FitTask:
     def steps(self, name, snapshot, rows=None):
         """The :class:`Steps` of this task, named ``name``.
 
-        ``snapshot(params, n_steps)`` returns the fitted attributes of a model
-        with weights ``params`` after ``n_steps`` steps. ``rows``, when
+        ``snapshot(params, n_steps, state)`` returns the fitted attributes of
+        a model with weights ``params`` (and the network's non-trainable
+        ``state`` that goes with them, or None: see :class:`Steps`) after
+        ``n_steps`` steps. ``rows``, when
         training holds some rows out for early stopping, are the rows trained
         on: the data the callbacks see for each step.
         """
@@ -101,12 +103,14 @@ def _metadata(sample_weight):
 class Steps:
     """Each step (epoch, L-BFGS iteration) of a fit task as one subtask.
 
-    ``begin(params, n_steps)`` starts the next step from the weights
-    ``params``, ``n_steps`` steps having finished; ``end(params, n_steps)``
-    ends it and returns whether a callback asked to stop. ``params`` are the
-    weights training would keep if it stopped there (the best so far with
-    early stopping): the callbacks' ``fitted_estimator`` is that model,
-    made only if some callback asks for it.
+    ``begin(params, n_steps, state)`` starts the next step from the weights
+    ``params``, ``n_steps`` steps having finished; ``end(params, n_steps,
+    state)`` ends it and returns whether a callback asked to stop. ``params``
+    and ``state`` (the batch normalizations' running statistics; None where
+    the snapshot works them out, as for L-BFGS) are what training would keep
+    if it stopped there (the best so far with early stopping): the callbacks'
+    ``fitted_estimator`` is that model, made only if some callback asks for
+    it.
     """
 
     def __init__(self, estimator, context, name, X, y, metadata, snapshot):
@@ -117,19 +121,19 @@ class Steps:
         self._snapshot = snapshot
         self._current = None
 
-    def begin(self, params, n_steps):
+    def begin(self, params, n_steps, state=None):
         self._current = self._parent.subcontext(task_name=self._name)
         self._current.call_on_fit_task_begin(
             estimator=self._estimator,
-            reconstruction_attributes=lambda: self._snapshot(params, n_steps),
+            reconstruction_attributes=lambda: self._snapshot(params, n_steps, state),
             **self._data,
         )
 
-    def end(self, params, n_steps):
+    def end(self, params, n_steps, state=None):
         current, self._current = self._current, None
         return current.call_on_fit_task_end(
             estimator=self._estimator,
-            reconstruction_attributes=lambda: self._snapshot(params, n_steps),
+            reconstruction_attributes=lambda: self._snapshot(params, n_steps, state),
             **self._data,
         )
 
@@ -142,10 +146,10 @@ class Steps:
 
 
 class _NoSteps:
-    def begin(self, params, n_steps):
+    def begin(self, params, n_steps, state=None):
         pass
 
-    def end(self, params, n_steps):
+    def end(self, params, n_steps, state=None):
         return False
 
     def close(self):

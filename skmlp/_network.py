@@ -326,13 +326,17 @@ class Network:
     def batch_norm_momentum_set_to(self, momentum):
         """Run the block with every batch normalization's momentum set to
         ``momentum`` (None: running statistics frozen)."""
-        for layer in self.batch_norm_layers:
+        layers = self.batch_norm_layers
+        # Restored as they were: the blocks nest (a callback's snapshot sets
+        # running statistics inside L-BFGS's frozen ones).
+        before = [layer.momentum for layer in layers]
+        for layer in layers:
             layer.momentum = momentum
         try:
             yield
         finally:
-            for layer in self.batch_norm_layers:
-                layer.momentum = self.batch_norm_momentum
+            for layer, previous in zip(layers, before):
+                layer.momentum = previous
 
     def set_running_statistics(self, X):
         """Set every batch normalization's running statistics to those of all
@@ -340,6 +344,20 @@ class Network:
         if self.batch_norm_layers:
             with self.batch_norm_momentum_set_to(1.0):
                 self.forward(X, training=True)
+
+    def running_statistics_at(self, params, X):
+        """A copy of ``state`` as :meth:`set_running_statistics` sets it with
+        weights ``params`` (any array kind); ``params`` and ``state`` are left
+        as they were."""
+        if not self.batch_norm_layers:
+            return self.state.copy()
+        kept_params, kept_state = self.params.copy(), self.state.copy()
+        self.params[...] = self.backend.to_device(params)
+        self.set_running_statistics(X)
+        state = self.state.copy()
+        self.params[...] = kept_params
+        self.state[...] = kept_state
+        return state
 
     def set_layers(self, coefs, intercepts):
         """Copy per-layer weights and biases (any array kind) into ``params``."""

@@ -174,7 +174,7 @@ class Trainer:
         n_epochs = 0
         try:
             while n_epochs < settings.max_epochs and not stopped:
-                steps.begin(kept_params, n_epochs)
+                steps.begin(kept_params, n_epochs, kept_state)
                 if settings.shuffle:
                     shuffle(batches.order)
                 epoch_loss, trained_rows = 0.0, 0
@@ -210,7 +210,7 @@ class Trainer:
                 if self.no_improvement_count > settings.n_iter_no_change:
                     stopped = self._on_plateau(schedule, settings, validation_score)
                 # Evaluated even when the stop rule has fired: the epoch ends.
-                stopped = steps.end(kept_params, n_epochs) or stopped
+                stopped = steps.end(kept_params, n_epochs, kept_state) or stopped
         except KeyboardInterrupt:
             network.params[...] = kept_params
             network.state[...] = kept_state

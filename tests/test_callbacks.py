@@ -247,6 +247,31 @@ def test_snapshots_on_a_device_are_host_arrays(iris):
     assert_same_weights(snapshot, host)
 
 
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"solver": "adam"},
+        {"solver": "sgd", "early_stopping": True, "learning_rate_init": 0.05},
+        {"solver": "lbfgs"},
+    ],
+    ids=["adam", "sgd-early-stopping", "lbfgs"],
+)
+def test_a_batch_norm_snapshot_has_its_running_statistics(iris, params):
+    # Each snapshot predicts with the running statistics its weights go with
+    # (L-BFGS: those of all rows at that iterate, as fit leaves them).
+    X, y = iris
+    params = {"batch_norm": True, **params}
+    recorder = Recorder(stop_after=3)
+    clf = fit_quietly(small(max_iter=10, **params).set_callbacks(recorder), X, y)
+    for k, end in enumerate(recorder.steps("end"), start=1):
+        alone = clf if k == 3 else fit_quietly(small(max_iter=k, **params), X, y)
+        snapshot = end["fitted"]
+        for name in ("batch_norm_running_means_", "batch_norm_running_vars_"):
+            assert_array_equal(getattr(snapshot, name)[0], getattr(alone, name)[0])
+        assert_array_equal(snapshot.predict_proba(X), alone.predict_proba(X))
+
+
 # ------------------------------------------------------------------ stopping
 @pytest.mark.parametrize(
     "params",

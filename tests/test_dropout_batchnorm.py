@@ -448,3 +448,23 @@ def test_a_scorer_predicts_with_each_epochs_running_statistics(classification):
     assert not np.array_equal(seen[0], seen[1])
     best = int(np.argmax(model.validation_scores_))
     assert_array_equal(model.batch_norm_running_means_[0], seen[best])
+
+
+def test_running_statistics_at_other_weights_leave_the_network_as_it_was():
+    # What a callback's L-BFGS snapshot computes between two evaluations,
+    # where the line search keeps the running statistics frozen.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(20, 4))
+    network = Network([4, 3, 2], "relu", "softmax", NumpyBackend(), np.float64,
+                      batch_norm=True)
+    network.initialize(rng)
+    params, state = network.params.copy(), network.state.copy()
+    other = params + 0.5
+    with network.batch_norm_momentum_set_to(None):
+        at_other = network.running_statistics_at(other, X)
+        assert network.batch_norm_layers[0].momentum is None
+    assert_array_equal(network.params, params)
+    assert_array_equal(network.state, state)
+    network.params[...] = other
+    network.set_running_statistics(X)
+    assert_array_equal(at_other, network.state)
