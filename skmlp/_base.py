@@ -630,6 +630,16 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
             return flat
         return None
 
+    def __copy__(self):
+        """A shallow copy, as Python makes one by default: not the round trip
+        of :meth:`__getstate__` and :meth:`__setstate__`, which are for
+        saving. scikit-learn's callbacks copy the estimator in mid-fit for
+        each ``fitted_estimator``, when the optimizer state may still be on
+        the GPU (and every check of a saved model would run at every step)."""
+        copied = type(self).__new__(type(self))
+        vars(copied).update(vars(self))
+        return copied
+
     def __getstate__(self):
         """The fitted state as builtins and NumPy arrays only (the trainer and
         its optimizer as dicts of numbers and arrays; scikit-learn's

@@ -3,6 +3,7 @@ is one task, each epoch (L-BFGS iteration) one subtask whose fitted estimator
 is the model training would return if it stopped there, and a callback can
 stop training."""
 
+import copy
 import pickle
 import subprocess
 import sys
@@ -270,6 +271,22 @@ def test_a_batch_norm_snapshot_has_its_running_statistics(iris, params):
         for name in ("batch_norm_running_means_", "batch_norm_running_vars_"):
             assert_array_equal(getattr(snapshot, name)[0], getattr(alone, name)[0])
         assert_array_equal(snapshot.predict_proba(X), alone.predict_proba(X))
+
+
+
+class OnDevice:
+    """Stands for a CuPy array: not a NumPy array."""
+
+
+def test_a_model_is_copied_as_it_is_even_with_its_state_on_the_device(iris):
+    # scikit-learn makes each fitted_estimator with copy.copy of the estimator
+    # in mid-fit, when a warm start's or partial_fit's optimizer state is
+    # still on the GPU: the copy must not be checked as a saved file is.
+    clf = fit_quietly(small(max_iter=2), *iris)
+    clf._trainer.optimizer.first_moment = OnDevice()
+    copied = copy.copy(clf)
+    assert copied._trainer.optimizer.first_moment is clf._trainer.optimizer.first_moment
+    assert_same_weights(copied, clf)
 
 
 # ------------------------------------------------------------------ stopping
