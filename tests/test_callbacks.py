@@ -27,6 +27,16 @@ callback = pytest.importorskip("sklearn.callback")
 from test_backend import DeviceArray, simulated_device  # noqa: F401
 
 STEP_NAMES = {"epoch", "iteration"}
+# A solver of each kind: stochastic, with early stopping, and L-BFGS.
+SOLVERS = pytest.mark.parametrize(
+    "params",
+    [
+        {"solver": "adam"},
+        {"solver": "sgd", "early_stopping": True, "learning_rate_init": 0.05},
+        {"solver": "lbfgs"},
+    ],
+    ids=["adam", "sgd-early-stopping", "lbfgs"],
+)
 
 
 class Recorder:
@@ -248,16 +258,7 @@ def test_snapshots_on_a_device_are_host_arrays(iris):
     assert_same_weights(snapshot, host)
 
 
-
-@pytest.mark.parametrize(
-    "params",
-    [
-        {"solver": "adam"},
-        {"solver": "sgd", "early_stopping": True, "learning_rate_init": 0.05},
-        {"solver": "lbfgs"},
-    ],
-    ids=["adam", "sgd-early-stopping", "lbfgs"],
-)
+@SOLVERS
 def test_a_batch_norm_snapshot_has_its_running_statistics(iris, params):
     # Each snapshot predicts with the running statistics its weights go with
     # (L-BFGS: those of all rows at that iterate, as fit leaves them).
@@ -271,7 +272,6 @@ def test_a_batch_norm_snapshot_has_its_running_statistics(iris, params):
         for name in ("batch_norm_running_means_", "batch_norm_running_vars_"):
             assert_array_equal(getattr(snapshot, name)[0], getattr(alone, name)[0])
         assert_array_equal(snapshot.predict_proba(X), alone.predict_proba(X))
-
 
 
 class OnDevice:
@@ -290,15 +290,7 @@ def test_a_model_is_copied_as_it_is_even_with_its_state_on_the_device(iris):
 
 
 # ------------------------------------------------------------------ stopping
-@pytest.mark.parametrize(
-    "params",
-    [
-        {"solver": "adam"},
-        {"solver": "sgd", "early_stopping": True, "learning_rate_init": 0.05},
-        {"solver": "lbfgs"},
-    ],
-    ids=["adam", "sgd-early-stopping", "lbfgs"],
-)
+@SOLVERS
 def test_a_callback_stops_training_with_that_steps_model(iris, params):
     X, y = iris
     recorder = Recorder(stop_after=3)
