@@ -313,15 +313,6 @@ class Network:
                     )
                 getattr(layer, name)[...] = self.backend.to_device(value, self.dtype)
 
-    def batch_norm_values(self):
-        """Per-layer scales, shifts, running means and running variances (views
-        into ``params`` and ``state``), as :meth:`set_batch_norm` takes them."""
-        layers = self.batch_norm_layers
-        return tuple(
-            [getattr(layer, name) for layer in layers]
-            for name in ("scale", "shift", "running_mean", "running_var")
-        )
-
     @contextlib.contextmanager
     def batch_norm_momentum_set_to(self, momentum):
         """Run the block with every batch normalization's momentum set to
