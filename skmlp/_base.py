@@ -672,7 +672,10 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
         if "coefs_" not in state:
             return
         _check_saved_layers(
-            self.coefs_, self.intercepts_, getattr(self, "n_features_in_", None)
+            self.coefs_,
+            self.intercepts_,
+            getattr(self, "n_features_in_", None),
+            self._batch_norm_values(),
         )
         if isinstance(trainer, dict):
             n_params = sum(a.size for a in self._trainable_layers())
@@ -683,9 +686,7 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
         # Layers of different dtypes (assigned by hand) are kept as they
         # are, for predict to convert.
         layers = self._trainable_layers()
-        if len({a.dtype for a in layers}) == 1 and _batch_norm_fits(
-            self.coefs_, *self._batch_norm_values()
-        ):
+        if len({a.dtype for a in layers}) == 1:
             flat = np.concatenate([a.ravel() for a in layers])
             self._keep_layers(flat, [c.shape for c in self.coefs_])
         else:
@@ -751,17 +752,24 @@ def _check_saved_version(saved):
         )
 
 
-def _check_saved_layers(coefs, intercepts, n_features):
+def _check_saved_layers(coefs, intercepts, n_features, batch_norm):
     """Raise a ValueError unless the loaded ``coefs_`` and ``intercepts_`` are
-    finite float arrays forming a network of ``n_features`` inputs."""
-    layers = [*coefs, *intercepts]
+    finite float arrays forming a network of ``n_features`` inputs, and the
+    ``batch_norm`` values (scales, shifts, running means and variances) are
+    none or finite float arrays of its hidden layers' widths."""
+    if not all(isinstance(values, list) for values in batch_norm):
+        raise ValueError(
+            "The saved batch-normalization values are not lists of arrays: "
+            "the file is damaged."
+        )
+    layers = [*coefs, *intercepts, *(a for values in batch_norm for a in values)]
     if not all(
         isinstance(a, np.ndarray) and a.dtype.kind == "f" and np.isfinite(a).all()
         for a in layers
     ):
         raise ValueError(
-            "The saved coefs_ and intercepts_ are not all finite float arrays: "
-            "the file is damaged."
+            "The saved coefs_, intercepts_ and batch-normalization values are "
+            "not all finite float arrays: the file is damaged."
         )
     if not _layers_fit_together(coefs, intercepts, n_features):
         shapes = [a.shape for a in coefs], [a.shape for a in intercepts]
@@ -770,6 +778,13 @@ def _check_saved_layers(coefs, intercepts, n_features):
             f"{shapes[1]}) do not form a network of {n_features} inputs: the "
             "file is damaged, or its layers were replaced by ones of another "
             "layout."
+        )
+    if not _batch_norm_fits(coefs, *batch_norm):
+        raise ValueError(
+            "The saved batch-normalization values (batch_norm_scales_, "
+            "batch_norm_shifts_, batch_norm_running_means_ and "
+            "batch_norm_running_vars_) are not one vector of each per hidden "
+            "layer, of its width: the file is damaged."
         )
 
 

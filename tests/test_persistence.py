@@ -177,6 +177,22 @@ def test_layers_of_another_layout_are_refused():
         load_state(state)
 
 
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("batch_norm_running_vars_", [np.full(5, np.nan)], "not all finite float"),
+        ("batch_norm_running_means_", [[0.0] * 5], "not all finite float"),
+        ("batch_norm_shifts_", [np.zeros(4)], "batch-normalization values"),
+        ("batch_norm_scales_", [], "batch-normalization values"),
+    ],
+)
+def test_damaged_batch_norm_values_are_refused(name, value, message):
+    state, _ = saved_state(hidden_layer_sizes=(5,), batch_norm=True, solver="lbfgs")
+    state[name] = value
+    with pytest.raises(ValueError, match=message):
+        load_state(state)
+
+
 def test_optimizer_state_that_does_not_fit_the_layers_is_refused():
     state, _ = saved_state()
     moment = state["_trainer"]["optimizer"]["first_moment"]
