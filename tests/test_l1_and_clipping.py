@@ -10,7 +10,6 @@ diverges without it trains with it.
 
 import numpy as np
 import pytest
-import torch
 from _parity_helpers import finite_difference_gradient, fit_quietly, objective_by_hand
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -132,6 +131,7 @@ def test_lbfgs_minimises_the_objective_with_l1():
 def test_clipping_matches_torch(dtype, fraction):
     """The whole gradient, every layer and the penalty's share, clipped as
     ``torch.nn.utils.clip_grad_norm_`` clips a model's parameters."""
+    torch = pytest.importorskip("torch")
     rng = np.random.RandomState(0)
     network = Network(
         [4, 5, 3, 2], "relu", "identity", BACKEND, dtype, penalty=Penalty(0.5, 0.1)

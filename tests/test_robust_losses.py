@@ -11,7 +11,6 @@ from functools import partial
 
 import numpy as np
 import pytest
-import torch
 from _parity_helpers import finite_difference_gradient, fit_quietly
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -79,6 +78,7 @@ def test_every_loss_is_registered_with_the_identity_output():
     seed=st.integers(0, 2**31 - 1),
 )
 def test_absolute_and_huber_match_torch(huber_delta, n_samples, n_outputs, seed):
+    torch = pytest.importorskip("torch")
     _, y, p = draw(seed, n_samples, n_outputs)
     if huber_delta is None:
         output, reference = IdentityAbsoluteError(BACKEND), torch.nn.L1Loss()
