@@ -19,8 +19,6 @@ from skmlp._backend import NumpyBackend
 from skmlp._layers import BatchNorm, Dropout
 from skmlp._network import Network
 
-torch = pytest.importorskip("torch")
-
 
 @pytest.fixture(autouse=True)
 def _quiet():
@@ -95,6 +93,7 @@ def bound_batch_norm(width, momentum, scale, shift):
 
 @pytest.mark.parametrize("momentum", [0.1, 0.7])
 def test_batch_norm_matches_torch_in_train_and_eval_mode(momentum):
+    torch = pytest.importorskip("torch")
     rng = np.random.RandomState(0)
     width = 5
     scale, shift = rng.uniform(0.5, 2, width), rng.normal(size=width)
