@@ -149,8 +149,10 @@ def make_pipeline_for(mlp, classification, callbacks=()):
     MLP's loss and step sizes assume values of about unit scale), with
     ``callbacks`` set where they reach the MLP."""
     if classification:
-        # A pipeline passes its callbacks on to its last step.
-        return make_pipeline(StandardScaler(), mlp).set_callbacks(*callbacks)
+        # A pipeline passes its callbacks on to its last step (with
+        # scikit-learn >= 1.9; without callbacks the call is not needed).
+        pipeline = make_pipeline(StandardScaler(), mlp)
+        return pipeline.set_callbacks(*callbacks) if callbacks else pipeline
     # TransformedTargetRegressor passes none on: they go on the MLP itself.
     if callbacks:
         mlp.set_callbacks(*callbacks)

@@ -265,14 +265,24 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
                     "class labels as they appear in y."
                 )
         y = column_or_1d(y)
-        with np.errstate(divide="ignore"):
-            class_weight = compute_class_weight(
-                self.class_weight, classes=self.classes_, y=y, sample_weight=sample_weight
+        classes = np.searchsorted(self.classes_, y)
+        if self.class_weight == "balanced":
+            # compute_class_weight's 'balanced', with samples counted by
+            # their weight (which its sample_weight does only from
+            # scikit-learn 1.7 on).
+            counts = np.bincount(
+                classes, weights=sample_weight, minlength=len(self.classes_)
             )
-        # 'balanced' gives infinity to a class whose samples all weigh 0:
-        # they stay out of training (not inf * 0 = NaN).
-        class_weight[np.isinf(class_weight)] = 0
-        weights = class_weight[np.searchsorted(self.classes_, y)].astype(dtype)
+            with np.errstate(divide="ignore"):
+                class_weight = counts.sum() / (len(self.classes_) * counts)
+            # A class whose samples all weigh 0 gets infinity: they stay out
+            # of training (not inf * 0 = NaN).
+            class_weight[np.isinf(class_weight)] = 0
+        else:
+            class_weight = compute_class_weight(
+                self.class_weight, classes=self.classes_, y=y
+            )
+        weights = class_weight[classes].astype(dtype)
         return weights if sample_weight is None else weights * sample_weight
 
     def _output_layer(self):

@@ -125,7 +125,12 @@ def _gelu(graph, x):
 
 
 def _silu(graph, x):
-    return graph.node("Mul", [x, graph.node("Sigmoid", [x])])
+    # x / (1 + exp(-x)), not x * Sigmoid(x): onnxruntime (before 1.24 or so)
+    # fuses the latter into a QuickGelu node that has no float64 kernel.
+    denominator = graph.node(
+        "Add", [graph.node("Exp", [graph.node("Neg", [x])]), graph.constant(1)]
+    )
+    return graph.node("Div", [x, denominator])
 
 
 def _clipped_sigmoid(graph, x):

@@ -224,6 +224,8 @@ def test_user_guide_section_runs_and_prints_what_it_shows(blocks):
         for code, page, line, expected in blocks:
             if "import torch" in code:
                 pytest.importorskip("torch")
+            if "sklearn.callback" in code:  # scikit-learn >= 1.9
+                pytest.importorskip("sklearn.callback")
             printed = io.StringIO()
             # Padding with blank lines makes tracebacks point into the page.
             compiled = compile("\n" * line + code, str(page), "exec")
