@@ -24,8 +24,7 @@ from scipy.special import expit as _numpy_expit
 
 from . import _numba_kernels
 from ._activations import ACTIVATIONS
-from ._cupy_kernels import BIAS_ACTIVATION
-from ._layers import BatchNorm, Dropout
+from ._cupy_kernels import BIAS_ACTIVATION, FusedBatchNorm, FusedDropout
 from ._losses import OUTPUTS
 
 BACKENDS = ("numpy", "cupy", "auto")
@@ -109,13 +108,18 @@ class NumpyBackend(_Backend):
         the NumPy ``random_state`` (the draws scikit-learn's MLP makes)."""
         return random_state.shuffle
 
+    # The compiled kernels for an array, or None where the ufuncs run.
+    kernels_for = staticmethod(_numba_kernels.kernels_for)
+
     def dropout(self, rate, width, dtype):
-        """A dropout layer of ``rate`` over ``width`` units."""
-        return Dropout(rate, width, self, dtype)
+        """A dropout layer of ``rate`` over ``width`` units, its mask made and
+        applied by one compiled kernel on large arrays."""
+        return FusedDropout(rate, width, self, dtype)
 
     def batch_norm(self, width, momentum, dtype):
-        """A batch normalization of ``width`` units."""
-        return BatchNorm(width, momentum, self, dtype)
+        """A batch normalization of ``width`` units, its elementwise steps
+        compiled kernels on large arrays."""
+        return FusedBatchNorm(width, momentum, self, dtype)
 
     @staticmethod
     def uniform(random_state):
@@ -151,6 +155,10 @@ class CupyBackend(_Backend):
     def expit(self, z, out):
         self.kernels.expit(z, out)
         return out
+
+    def kernels_for(self, array):
+        """The CUDA kernels, whatever the array."""
+        return self.kernels
 
     def to_device(self, array, dtype=None):
         """Return ``array`` as a CuPy array (no copy when already one of that

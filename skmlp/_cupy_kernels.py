@@ -254,41 +254,64 @@ class FusedActivation:
 
 class FusedDropout(Dropout):
     """:class:`~skmlp._layers.Dropout` with its mask made and applied in one
-    kernel; backward remakes the mask from the kept noise."""
+    kernel; backward remakes the mask from the kept noise.
+
+    The kernels come from ``backend.kernels_for(array)``: the CUDA kernels
+    on a GPU; on the CPU numba's (:mod:`skmlp._numba_kernels`), or None --
+    small arrays before numba has started, or no numba -- where the
+    reference's ufunc steps run instead. Both give the same values."""
 
     def __init__(self, rate, width, backend, dtype):
         super().__init__(rate, width, backend, dtype)
-        self._kernels = backend.kernels
+        self._kernels_for = backend.kernels_for
+        self._kernels = None  # those of the last forward step, for backward
 
     def _apply(self, noise, a, out):
+        self._kernels = self._kernels_for(a)
+        if self._kernels is None:
+            super()._apply(noise, a, out)
+            return
         self._kept = noise
         self._kernels.dropout_forward(noise, self.rate, self.scale, a, out)
 
     def backward(self, delta):
+        if self._kernels is None:
+            return super().backward(delta)
         self._kernels.dropout_backward(self._kept, self.rate, self.scale, delta)
         return delta
 
 
 class FusedBatchNorm(BatchNorm):
     """:class:`~skmlp._layers.BatchNorm` with each elementwise step one
-    kernel (the reductions stay CuPy's)."""
+    kernel (the reductions stay the array module's); the kernels come from
+    ``backend.kernels_for(array)`` as :class:`FusedDropout`'s do, the
+    reference's step running where it gives None."""
 
     def __init__(self, width, momentum, backend, dtype):
         super().__init__(width, momentum, backend, dtype)
-        self._steps = backend.kernels.batch_norm
+        self._kernels_for = backend.kernels_for
+
+    def _step(self, name, *arrays):
+        """Run step ``name`` on ``arrays`` (inputs, then outputs) as a kernel,
+        else as the reference's method ``_name``."""
+        kernels = self._kernels_for(arrays[-1])
+        if kernels is None:
+            getattr(super(), f"_{name}")(*arrays)
+        else:
+            kernels.batch_norm[name](*arrays)
 
     def _centre(self, mean, z, centred):
-        self._steps["centre"](mean, z, centred)
+        self._step("centre", mean, z, centred)
 
     def _normalise(self, inv_std, scale, normalised, z):
-        self._steps["normalise"](inv_std, scale, normalised, z)
+        self._step("normalise", inv_std, scale, normalised, z)
 
     def _infer(self, mean, factor, z):
-        self._steps["infer"](mean, factor, z)
+        self._step("infer", mean, factor, z)
 
     def _backward_step(self, normalised, shift_grad_mean, scale_grad_mean, factor, delta):
-        self._steps["backward_step"](
-            normalised, shift_grad_mean, scale_grad_mean, factor, delta
+        self._step(
+            "backward_step", normalised, shift_grad_mean, scale_grad_mean, factor, delta
         )
 
 

@@ -8,6 +8,7 @@ cannot be imported the reference runs after one warning.
 """
 
 import inspect
+import pickle
 import platform
 import re
 import sys
@@ -24,6 +25,7 @@ from skmlp import MLPClassifierScratch, MLPRegressorScratch, _cupy_kernels
 from skmlp import _numba_kernels as nk
 from skmlp._activations import ACTIVATIONS
 from skmlp._backend import NumpyBackend
+from skmlp._layers import BatchNorm, Dropout
 from skmlp._optimizers import SGD, Adam, RMSprop
 
 numba = pytest.importorskip("numba")
@@ -112,6 +114,82 @@ def test_compiled_activation_keeps_the_reference_interface(name):
             for f in (compiled, reference)
         )
         assert compiled_kinds == reference_kinds
+
+
+# Rates whose float32 value lies below (0.7) and above (0.2) the double: the
+# kernel compares the noise with the rate in the arrays' dtype, as NumPy does.
+RATES = [0.2, 0.5, 0.7]
+
+
+@pytest.mark.usefixtures("kernels_everywhere")
+@settings(max_examples=30, deadline=None)
+@given(layout=layouts, rate=st.sampled_from(RATES), data=st.data())
+def test_compiled_dropout_equals_the_reference_bit_for_bit(layout, rate, data):
+    shape = (layout["rows"], layout["cols"])
+    dtype, strided = layout["dtype"], layout["strided"]
+    a = _arrays(data.draw, shape, dtype, strided)
+    a.flat[-3:] = [-0.0, np.inf, np.nan][-a.size :]  # dropped: -0, NaN, NaN
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    noise = rng.random(shape, dtype=dtype)
+    noise.flat[-2:] = np.nextafter(dtype(rate), [0, 1], dtype=dtype)[-noise.size :]
+    noise.flat[0] = dtype(rate)  # kept: noise >= rate
+
+    results = []
+    for layer in (
+        Dropout(rate, shape[1], NumpyBackend(), dtype),
+        NumpyBackend().dropout(rate, shape[1], dtype),
+    ):
+        layer.uniform = lambda out: out.__setitem__(Ellipsis, noise)
+        delta = _arrays(data.draw, shape, dtype, strided)
+        delta[...] = a[::-1]
+        with np.errstate(invalid="ignore"):  # inf * 0
+            results.append(
+                (layer.forward(a, training=True).copy(), layer.backward(delta))
+            )
+    assert layer._kernels is nk.compiled_kernels()  # the kernels ran
+    for compiled, reference in zip(results[1], results[0]):
+        assert compiled.dtype == dtype
+        assert_array_equal(compiled, reference)
+        assert_array_equal(np.signbit(compiled), np.signbit(reference))
+
+
+@pytest.mark.usefixtures("kernels_everywhere")
+@pytest.mark.parametrize("training", [True, False])
+@settings(max_examples=20, deadline=None)
+@given(layout=layouts, data=st.data())
+def test_compiled_batch_norm_equals_the_reference_bit_for_bit(layout, training, data):
+    shape = (layout["rows"], layout["cols"])
+    dtype, strided = layout["dtype"], layout["strided"]
+    width = shape[1]
+    z = _arrays(data.draw, shape, dtype, strided)
+    delta = _arrays(data.draw, shape, dtype, strided)
+    vectors = [_arrays(data.draw, (width,), dtype, strided) for _ in range(4)]
+    scale, shift, running_mean, running_var = vectors
+    running_var[...] = np.abs(running_var)
+
+    results = []
+    for layer in (
+        BatchNorm(width, 0.1, NumpyBackend(), dtype),
+        NumpyBackend().batch_norm(width, 0.1, dtype),
+    ):
+        # Views, as into the network's flat buffers (strided ones here).
+        layer.scale, layer.shift = scale.copy(), shift.copy()
+        layer.scale_grad = _arrays(data.draw, (width,), dtype, strided)
+        layer.shift_grad = _arrays(data.draw, (width,), dtype, strided)
+        layer.running_mean, layer.running_var = running_mean.copy(), running_var.copy()
+        z_in = _arrays(data.draw, shape, dtype, strided)
+        z_in[...] = z
+        out = layer.forward(z_in, training=training).copy()
+        grads = ()
+        if training:
+            delta_in = _arrays(data.draw, shape, dtype, strided)
+            delta_in[...] = delta
+            grads = (layer.backward(delta_in), layer.scale_grad, layer.shift_grad)
+        results.append((out, layer.running_mean, layer.running_var, *grads))
+    assert type(layer) is not BatchNorm  # the compiled one
+    for compiled, reference in zip(results[1], results[0]):
+        assert compiled.dtype == dtype
+        assert_array_equal(compiled, reference)
 
 
 @pytest.mark.usefixtures("kernels_everywhere")
@@ -319,6 +397,66 @@ def test_fits_with_kernels_equal_fits_without(monkeypatch, solver, activation, d
         assert_array_equal(a, b)
 
 
+FEATURES = {
+    "dropout": {"dropout": [0.3, 0.2]},
+    "batch_norm": {"batch_norm": True},
+    "both": {"dropout": 0.2, "batch_norm": True},
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
+@pytest.mark.parametrize("features", sorted(FEATURES))
+def test_fits_with_dropout_and_batch_norm_kernels_equal_fits_without(
+    monkeypatch, features, solver, dtype
+):
+    if solver == "lbfgs" and features != "batch_norm":
+        pytest.skip("dropout does not work with L-BFGS")
+    X, y = load_digits(n_class=4, return_X_y=True)
+    X = (X[:200] / 16).astype(dtype)
+
+    def make():
+        # 200 rows in batches of 64: the last batch has 8.
+        return MLPClassifierScratch(
+            hidden_layer_sizes=(23, 9),
+            solver=solver,
+            max_iter=3,
+            batch_size=64,
+            random_state=0,
+            **FEATURES[features],
+        )
+
+    without, with_kernels = _fits_with_and_without_kernels(
+        monkeypatch, make, X, y[:200]
+    )
+    assert_array_equal(with_kernels.loss_curve_, without.loss_curve_)
+    fitted = [
+        *with_kernels.coefs_,
+        *with_kernels.intercepts_,
+        *with_kernels.batch_norm_scales_,
+        *with_kernels.batch_norm_shifts_,
+        *with_kernels.batch_norm_running_means_,
+        *with_kernels.batch_norm_running_vars_,
+    ]
+    reference = [
+        *without.coefs_,
+        *without.intercepts_,
+        *without.batch_norm_scales_,
+        *without.batch_norm_shifts_,
+        *without.batch_norm_running_means_,
+        *without.batch_norm_running_vars_,
+    ]
+    for a, b in zip(fitted, reference, strict=True):
+        assert a.dtype == dtype
+        assert_array_equal(a, b)
+    assert_array_equal(with_kernels.predict_proba(X), without.predict_proba(X))
+
+    # What was fitted with kernels pickles without them.
+    dumped = pickle.dumps(with_kernels)
+    assert b"numba" not in dumped
+    assert_array_equal(pickle.loads(dumped).predict_proba(X), without.predict_proba(X))
+
+
 @pytest.mark.parametrize(
     "make, target",
     [
@@ -355,14 +493,15 @@ def test_every_output_fits_alike_with_kernels(monkeypatch, make, target):
     assert_array_equal(with_kernels.predict(X), without.predict(X))
 
 
-def test_small_fits_never_start_numba(monkeypatch):
+@pytest.mark.parametrize("features", [{}, FEATURES["both"]], ids=["plain", "both"])
+def test_small_fits_never_start_numba(monkeypatch, features):
     # Digits' arrays are all below MIN_KERNEL_SIZE: numba is not started
     # (that would cost more than the whole fit), so nothing is loaded.
     monkeypatch.setattr(nk, "_LOADED", {})
     X, y = load_digits(return_X_y=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        MLPClassifierScratch(max_iter=2, random_state=0).fit(X, y)
+        MLPClassifierScratch(max_iter=2, random_state=0, **features).fit(X, y)
     assert nk._LOADED == {}
 
 
