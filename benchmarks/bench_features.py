@@ -11,9 +11,15 @@ Run from the project root::
 
     PYTHONPATH=. python benchmarks/bench_features.py              # 60000 rows
     PYTHONPATH=. python benchmarks/bench_features.py --rows 20000 --rounds 3
+
+``--ufuncs`` also times each setting with the numba kernels switched off
+(``skmlp._numba_kernels.reference_only``), interleaved with the rest, and
+prints the ratio of the two: what the compiled dropout and batch-norm steps
+save in a whole epoch.
 """
 
 import argparse
+import contextlib
 import statistics
 import sys
 import warnings
@@ -24,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_cpu import ADAM, mnist_like, ratio, time_epochs
 
 from skmlp import MLPClassifierScratch
+from skmlp._numba_kernels import reference_only
 
 FEATURES = {
     "off": {},
@@ -36,8 +43,8 @@ FEATURES = {
 class Configuration:
     """One fresh fit of ``epochs`` epochs with ``features``, per call."""
 
-    def __init__(self, name, features, epochs):
-        self.name, self.epochs = name, epochs
+    def __init__(self, name, features, epochs, kernels=True):
+        self.name, self.epochs, self.kernels = name, epochs, kernels
         self.model = MLPClassifierScratch(
             hidden_layer_sizes=(512, 128, 64),
             batch_size=1000,
@@ -50,7 +57,8 @@ class Configuration:
         )
 
     def train(self, X, y):
-        self.model.fit(X, y)
+        with contextlib.nullcontext() if self.kernels else reference_only():
+            self.model.fit(X, y)
 
 
 def main(argv=None):
@@ -59,20 +67,33 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--settle", type=float, default=0.5)
+    parser.add_argument(
+        "--ufuncs", action="store_true", help="also time each with the kernels off"
+    )
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")  # every fit stops at max_iter, on purpose
     X, y = mnist_like(args.rows)
     configurations = [
         Configuration(name, features, args.epochs) for name, features in FEATURES.items()
     ]
+    if args.ufuncs:
+        configurations += [
+            Configuration(f"{name} ufuncs", features, args.epochs, kernels=False)
+            for name, features in FEATURES.items()
+        ]
     times = time_epochs(configurations, X, y, args.rounds, args.settle)
     print(f"{args.rows} rows, {args.epochs} epoch(s) per fit, {args.rounds} rounds")
-    print(f"{'features':<14}{'s/epoch (median)':>18}{'ratio to off':>14}")
+    header = f"{'features':<14}{'s/epoch (median)':>18}{'ratio to off':>14}"
+    print(header + (f"{'ufuncs s/epoch':>16}{'kernels/ufuncs':>16}" if args.ufuncs else ""))
     for name in FEATURES:
-        print(
+        row = (
             f"{name:<14}{statistics.median(times[name]):>18.3f}"
             f"{ratio(times[name], times['off']):>14.2f}"
         )
+        if args.ufuncs:
+            ufuncs = times[f"{name} ufuncs"]
+            row += f"{statistics.median(ufuncs):>16.3f}{ratio(times[name], ufuncs):>16.3f}"
+        print(row)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from scipy.special import expit as _numpy_expit
 
 from . import _numba_kernels
 from ._activations import ACTIVATIONS
-from ._cupy_kernels import BIAS_ACTIVATION, FusedBatchNorm, FusedDropout
+from ._cupy_kernels import BIAS_ACTIVATION, FusedDropout
 from ._losses import OUTPUTS
 
 BACKENDS = ("numpy", "cupy", "auto")
@@ -118,8 +118,8 @@ class NumpyBackend(_Backend):
 
     def batch_norm(self, width, momentum, dtype):
         """A batch normalization of ``width`` units, its elementwise steps
-        compiled kernels on large arrays."""
-        return FusedBatchNorm(width, momentum, self, dtype)
+        and reductions compiled kernels on large arrays."""
+        return _numba_kernels.CompiledBatchNorm(width, momentum, self, dtype)
 
     @staticmethod
     def uniform(random_state):

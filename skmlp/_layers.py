@@ -266,10 +266,7 @@ class BatchNorm:
         if training:
             normalised = self._normalised(z.shape[0])
             z.mean(axis=0, out=self._mean)
-            # z is overwritten with the squared deviations (then with the
-            # output): no temporary.
-            self._centre(self._mean, z, normalised)
-            z.mean(axis=0, out=self._var)
+            self._centre_and_variance(self._mean, z, normalised, self._var)
             self._update_running_statistics(z.shape[0])
             xp.add(self._var, self.eps, out=self._inv_std)
             xp.sqrt(self._inv_std, out=self._inv_std)
@@ -297,10 +294,7 @@ class BatchNorm:
         x * mean(delta * x))``, each mean over the rows."""
         n_rows = delta.shape[0]
         normalised = self._normalised(n_rows)
-        delta.sum(axis=0, out=self.shift_grad)
-        product = self._product(n_rows)
-        self._xp.multiply(delta, normalised, out=product)
-        product.sum(axis=0, out=self.scale_grad)
+        self._gradient_sums(delta, normalised, self.shift_grad, self.scale_grad)
         self._xp.divide(self.scale_grad, n_rows, out=self._scale_grad_mean)
         self._backward_step(
             normalised,
@@ -310,6 +304,22 @@ class BatchNorm:
             delta,
         )
         return delta
+
+    # The reductions, each fused with the elementwise work around it into
+    # one pass on the CPU (skmlp._numba_kernels.CompiledBatchNorm).
+    def _centre_and_variance(self, mean, z, centred, var):
+        """``centred = z - mean``; ``var``: the mean of its squares over the
+        rows. (``z`` is overwritten with the squares, then with the output:
+        no temporary.)"""
+        self._centre(mean, z, centred)
+        z.mean(axis=0, out=var)
+
+    def _gradient_sums(self, delta, normalised, shift_grad, scale_grad):
+        """The sums over the rows of ``delta`` and of ``delta * normalised``."""
+        delta.sum(axis=0, out=shift_grad)
+        product = self._product(delta.shape[0])
+        self._xp.multiply(delta, normalised, out=product)
+        product.sum(axis=0, out=scale_grad)
 
     # The elementwise steps, one kernel each on a GPU (skmlp._cupy_kernels).
     def _centre(self, mean, z, centred):

@@ -55,7 +55,7 @@ import warnings
 
 import numpy as np
 
-from ._cupy_kernels import ElementwiseKernels, fused_step
+from ._cupy_kernels import ElementwiseKernels, FusedBatchNorm, fused_step
 
 # Numba is started (imported, its compiler set up, the cached kernels loaded:
 # 0.5-3 s, see docs/benchmarks.md) at the first array of at least this many
@@ -449,3 +449,71 @@ def compiled_step(optimizer):
         fused[0](params, grads, learning_rate, scratch)
 
     return step
+
+
+# ---------------------------------------------------------------- batch norm
+# Batch normalization's reductions, each fused with the elementwise work
+# around it: the variance with the centring (one pass over the batch where
+# the ufuncs make four), the gradients' two column sums with their product
+# (one where they make five). Every sum starts at 0 and adds row after row,
+# from the first: the order of NumPy's sum over the rows of a matrix of
+# several columns, so the results are the reference's
+# (BatchNorm._centre_and_variance, _gradient_sums) bit for bit. NumPy sums a
+# single column pairwise; that case runs the reference.
+_BATCH_NORM_SUMS = '''\
+# Batch normalization's fused reductions, written by skmlp
+# (skmlp/_numba_kernels.py); any edit is overwritten.
+
+
+def centre_and_variance(mean, z, centred, var):
+    var[:] = 0
+    for i in range(z.shape[0]):
+        for j in range(z.shape[1]):
+            deviation = z[i, j] - mean[j]
+            centred[i, j] = deviation
+            var[j] += deviation * deviation
+    for j in range(z.shape[1]):
+        var[j] = var[j] / z.shape[0]
+
+
+def gradient_sums(delta, normalised, shift_grad, scale_grad):
+    shift_grad[:] = 0
+    scale_grad[:] = 0
+    for i in range(delta.shape[0]):
+        for j in range(delta.shape[1]):
+            shift_grad[j] += delta[i, j]
+            scale_grad[j] += delta[i, j] * normalised[i, j]
+'''
+
+_COMPILED_SUMS = {}  # name -> numba dispatcher, compiled at first use
+
+
+def _batch_norm_sums(name, array):
+    """The compiled reduction ``name`` of :data:`_BATCH_NORM_SUMS` for the
+    2-D ``array``, or None where the reference is to run."""
+    if array.shape[1] < 2 or kernels_for(array) is None:
+        return None
+    if name not in _COMPILED_SUMS:
+        numba = importlib.import_module("numba")  # kernels_for imported it
+        _COMPILED_SUMS[name] = _compile(numba, _BATCH_NORM_SUMS, name)
+    return _COMPILED_SUMS[name]
+
+
+class CompiledBatchNorm(FusedBatchNorm):
+    """:class:`~skmlp._cupy_kernels.FusedBatchNorm` on the CPU: its
+    elementwise steps compiled from their specs and, here, its reductions
+    compiled too, each fused into one pass with the work around it."""
+
+    def _centre_and_variance(self, mean, z, centred, var):
+        kernel = _batch_norm_sums("centre_and_variance", z)
+        if kernel is None:
+            super()._centre_and_variance(mean, z, centred, var)
+        else:
+            kernel(mean, z, centred, var)
+
+    def _gradient_sums(self, delta, normalised, shift_grad, scale_grad):
+        kernel = _batch_norm_sums("gradient_sums", delta)
+        if kernel is None:
+            super()._gradient_sums(delta, normalised, shift_grad, scale_grad)
+        else:
+            kernel(delta, normalised, shift_grad, scale_grad)
