@@ -320,6 +320,26 @@ def test_float32_kernels_are_vectorised(monkeypatch, spec, pattern):
     assert not re.search(r"\bv?cvtss2sd\b", assembly), "float32 widened to float64"
 
 
+@pytest.mark.skipif(
+    platform.machine().lower() not in ("x86_64", "amd64"), reason="x86 assembly"
+)
+@pytest.mark.parametrize("name", ["centre_and_variance", "gradient_sums"])
+def test_float32_batch_norm_sums_are_vectorised(monkeypatch, name):
+    # The column sums run along the rows, so the loop over the columns is
+    # vectorised without reordering any sum.
+    monkeypatch.setattr(nk, "kernel_dir", lambda: None)
+    kernel = nk._compile(numba, nk._BATCH_NORM_SUMS, name)
+    row, full = np.ones(64, np.float32), np.ones((4, 64), np.float32)
+    arguments = {
+        "centre_and_variance": (row, full, full.copy(), row.copy()),
+        "gradient_sums": (full, full, row, row.copy()),
+    }[name]
+    kernel(*arguments)
+    (assembly,) = kernel.inspect_asm().values()
+    packed = {op.lstrip("v") for op in re.findall(r"\bv?(?:add|mul)ps\b", assembly)}
+    assert packed == {"addps", "mulps"}
+
+
 def test_kernel_source_types_constants_and_hoists_scalars():
     source = nk.kernel_source(
         _cupy_kernels.optimizer_step_spec("adam"),
