@@ -523,15 +523,16 @@ class CompiledBatchNorm(FusedBatchNorm):
     compiled too, each fused into one pass with the work around it."""
 
     def _centre_and_variance(self, mean, z, centred, var):
-        kernel = _batch_norm_sums("centre_and_variance", z)
-        if kernel is None:
-            super()._centre_and_variance(mean, z, centred, var)
-        else:
-            kernel(mean, z, centred, var)
+        self._sums("centre_and_variance", mean, z, centred, var)
 
     def _gradient_sums(self, delta, normalised, shift_grad, scale_grad):
-        kernel = _batch_norm_sums("gradient_sums", delta)
+        self._sums("gradient_sums", delta, normalised, shift_grad, scale_grad)
+
+    def _sums(self, name, *arrays):
+        """Run reduction ``name`` compiled, else as the reference's method
+        ``_name``; the second argument of both is a whole batch."""
+        kernel = _batch_norm_sums(name, arrays[1])
         if kernel is None:
-            super()._gradient_sums(delta, normalised, shift_grad, scale_grad)
+            getattr(super(), f"_{name}")(*arrays)
         else:
-            kernel(delta, normalised, shift_grad, scale_grad)
+            kernel(*arrays)

@@ -455,13 +455,17 @@ def test_fits_with_kernels_equal_fits_without(monkeypatch, solver, activation, d
     without, with_kernels = _fits_with_and_without_kernels(
         monkeypatch, make, X, y[:200]
     )
-    assert_array_equal(with_kernels.loss_curve_, without.loss_curve_)
-    for a, b in zip(
-        with_kernels.coefs_ + with_kernels.intercepts_,
-        without.coefs_ + without.intercepts_,
-    ):
-        assert a.dtype == dtype
-        assert_array_equal(a, b)
+    _assert_equal_fits(with_kernels, without, dtype, ["coefs_", "intercepts_"])
+
+
+def _assert_equal_fits(model, other, dtype, attributes):
+    """The same loss curve and, bit for bit, the same arrays of dtype in each
+    of ``attributes`` (lists of arrays)."""
+    assert_array_equal(model.loss_curve_, other.loss_curve_)
+    for name in attributes:
+        for a, b in zip(getattr(model, name), getattr(other, name), strict=True):
+            assert a.dtype == dtype
+            assert_array_equal(a, b)
 
 
 FEATURES = {
@@ -496,26 +500,12 @@ def test_fits_with_dropout_and_batch_norm_kernels_equal_fits_without(
     without, with_kernels = _fits_with_and_without_kernels(
         monkeypatch, make, X, y[:200]
     )
-    assert_array_equal(with_kernels.loss_curve_, without.loss_curve_)
-    fitted = [
-        *with_kernels.coefs_,
-        *with_kernels.intercepts_,
-        *with_kernels.batch_norm_scales_,
-        *with_kernels.batch_norm_shifts_,
-        *with_kernels.batch_norm_running_means_,
-        *with_kernels.batch_norm_running_vars_,
-    ]
-    reference = [
-        *without.coefs_,
-        *without.intercepts_,
-        *without.batch_norm_scales_,
-        *without.batch_norm_shifts_,
-        *without.batch_norm_running_means_,
-        *without.batch_norm_running_vars_,
-    ]
-    for a, b in zip(fitted, reference, strict=True):
-        assert a.dtype == dtype
-        assert_array_equal(a, b)
+    # scales, shifts, running means and variances
+    batch_norm = [a for a in vars(without) if re.fullmatch("batch_norm_.*_", a)]
+    assert len(batch_norm) == 4
+    _assert_equal_fits(
+        with_kernels, without, dtype, ["coefs_", "intercepts_", *batch_norm]
+    )
     assert_array_equal(with_kernels.predict_proba(X), without.predict_proba(X))
 
     # What was fitted with kernels pickles without them.
