@@ -222,6 +222,13 @@ LAYERS = {
 """Layer class name -> ``apply(graph, layer, x) -> name`` of its output."""
 
 
+def _kind(layer):
+    """The name in :data:`LAYERS` of ``layer``'s class or of the one it
+    specialises (a backend's compiled ``BatchNorm``), else its own."""
+    names = [cls.__name__ for cls in type(layer).__mro__]
+    return next((name for name in names if name in LAYERS), names[0])
+
+
 def _network_output(graph, model, input_name):
     """The output of the fitted ``model``'s network for ``input_name``."""
     units = [model.n_features_in_, *(c.shape[1] for c in model.coefs_)]
@@ -232,11 +239,11 @@ def _network_output(graph, model, input_name):
     while i < len(hidden):
         layer = hidden[i]
         following = hidden[i + 1] if i + 1 < len(hidden) else None
-        if type(layer).__name__ == "Dense" and type(following).__name__ == "BatchNorm":
+        if _kind(layer) == "Dense" and _kind(following) == "BatchNorm":
             x = _fold_batch_norm(graph, layer, following, x)
             i += 2
             continue
-        x = LAYERS[type(layer).__name__](graph, layer, x)
+        x = LAYERS[_kind(layer)](graph, layer, x)
         i += 1
     return OUTPUTS[output.name](graph, x)
 
