@@ -234,9 +234,10 @@ class Keras:
     """The same network in Keras 3 on JAX: float32, Adam, the L2 term on the
     weights only (``alpha / (2 batch_size)`` times the sum of squares,
     scikit-learn's scaling), Glorot-uniform weights, ``fit`` shuffling every
-    epoch. The model is built and compiled once (XLA compiles the training
-    step at the warm-up call); each call restores the first weights and a
-    fresh optimizer state and trains ``epochs`` epochs."""
+    epoch, Adam's epsilon 1e-8 (scikit-learn's and PyTorch's; Keras's default
+    is 1e-7). The model is built and compiled once (XLA compiles the training
+    step at the warm-up call); each call restores the first weights and the
+    optimizer's first state and trains ``epochs`` epochs."""
 
     name = "keras-jax"
 
@@ -251,17 +252,27 @@ class Keras:
         layers.append(keras.layers.Dense(layer_units[-1], kernel_regularizer=l2))
         self.model = keras.Sequential(layers)
         self.model.compile(
-            optimizer=keras.optimizers.Adam(ADAM["learning_rate_init"]),
+            optimizer=keras.optimizers.Adam(ADAM["learning_rate_init"], epsilon=1e-8),
             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         )
         self.first_weights = self.model.get_weights()
+        # Keras 3's optimizer variables are not only the moments: the step
+        # count and the learning rate are variables too (zeroing them all set
+        # the learning rate to 0, and nothing trained). Built now, so that all
+        # of them exist, their first values are what each call restores.
+        optimizer = self.model.optimizer
+        optimizer.build(self.model.trainable_variables)
+        self.first_optimizer_state = [
+            keras.ops.convert_to_numpy(v.value) for v in optimizer.variables
+        ]
         self.batch_size = batch_size
         self.epochs = epochs
 
     def train(self, X, y):
         self.model.set_weights(self.first_weights)
-        for variable in self.model.optimizer.variables:
-            variable.assign(np.zeros(variable.shape, variable.dtype))
+        variables = self.model.optimizer.variables
+        for variable, value in zip(variables, self.first_optimizer_state, strict=True):
+            variable.assign(value)
         self.model.fit(
             X, y, batch_size=self.batch_size, epochs=self.epochs, shuffle=True, verbose=0
         )
