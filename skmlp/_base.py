@@ -38,6 +38,7 @@ from ._initializers import INITIALIZERS
 from ._network import PREDICT_CHUNK_ROWS, Network, layer_views, paired_views
 from ._optimizers import OPTIMIZERS
 from ._penalties import Penalty
+from ._prediction import MAX_REUSED_ROWS, ReusedNetwork
 from ._schedules import SCHEDULES, LearningRateSchedule
 from ._scoring import check_scoring, held_out_loss_score, held_out_scorer_score
 from ._solvers import SOLVERS, fit_lbfgs, fit_stochastic, stochastic_result
@@ -515,23 +516,35 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
         """Output layer values for ``X`` from the current ``coefs_`` and
         ``intercepts_`` (which may have been replaced by the user)."""
         check_is_fitted(self)
-        X = validate_data(
-            self,
-            host_input(X),
-            accept_sparse=["csr", "csc"],
-            dtype=(np.float64, np.float32),
-            reset=False,
-        )
+        if not self._plainly_valid(X):
+            X = validate_data(
+                self,
+                host_input(X),
+                accept_sparse=["csr", "csc"],
+                dtype=(np.float64, np.float32),
+                reset=False,
+            )
         backend = self._prediction_backend()
         dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
         units = [self.n_features_in_, *(c.shape[1] for c in self.coefs_)]
-        params = self._kept_flat_params()
+        params, reused = self._kept_flat_params()
         if backend.shares_host_memory and params is not None and params.dtype == dtype:
             # No copy of the weights: a one-row predict would spend most of
-            # its time copying them.
+            # its time copying them (and, but for the reused network, most of
+            # the rest building the network).
+            def build():
+                return self._prediction_network(units, backend, dtype, params)
+
             with _quiet_float_errors():
-                network = self._prediction_network(units, backend, dtype, params)
-                return network.predict(backend.input(X, dtype))
+                if X.shape[0] > MAX_REUSED_ROWS:
+                    return build().predict(backend.input(X, dtype))
+                key = (backend.name, dtype, tuple(units), self.activation,
+                       self.out_activation_, bool(self._batch_norm_values()[0]))
+                with reused.borrow(key, params, build) as network:
+                    # Running statistics are copied in (small), not viewed:
+                    # edits of them show as well.
+                    network.set_batch_norm(*self._batch_norm_values())
+                    return network.predict(backend.input(X, dtype))
 
         def out_of_memory():
             return predict_out_of_memory_message(
@@ -542,6 +555,29 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
             network = self._prediction_network(units, backend, dtype)
             output = network.predict(backend.input(X, dtype))
             return backend.to_host(output)
+
+    def _plainly_valid(self, X):
+        """Whether ``X`` is a few rows that ``validate_data`` would pass as
+        they are: a 2-D NumPy float array of at least one row, finite, with
+        the fitted number of columns, for a model fitted without feature
+        names. Those checks take microseconds; ``validate_data``'s general
+        machinery (data frames, array namespaces, dtype conversions) a third
+        of a one-row prediction's time. Anything else, valid or not, goes
+        through ``validate_data``, which converts it or raises its errors."""
+        return (
+            type(X) is np.ndarray
+            and X.ndim == 2
+            and 0 < X.shape[0] <= MAX_REUSED_ROWS
+            and X.shape[1] == getattr(self, "n_features_in_", None)
+            and X.dtype in (np.float32, np.float64)
+            and not hasattr(self, "feature_names_in_")
+            and bool(np.isfinite(X).all())
+        )
+
+    def __sklearn_is_fitted__(self):
+        # What check_is_fitted would find by scanning every attribute for a
+        # trailing underscore (fit sets coefs_ first), without the scan.
+        return hasattr(self, "coefs_")
 
     def _prediction_network(self, units, backend, dtype, params=None):
         """A network of the fitted model: over ``params`` (the flat host
@@ -619,16 +655,17 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
         normalizations' scales and shifts) while they still hold the views
         that fit made (edited in place or not), else None: the user assigned
         other arrays, which must then be copied (also where no fit made any:
-        weights set on a fresh estimator)."""
-        flat, kept = getattr(self, "_flat_layers", (None, ()))
+        weights set on a fresh estimator). With it, the
+        :class:`~._prediction.ReusedNetwork` over it (else None)."""
+        flat, kept, reused = getattr(self, "_flat_layers", (None, (), None))
         layers = self._trainable_layers()
         if (
             flat is not None
             and len(layers) == len(kept)
             and all(a is b for a, b in zip(layers, kept))
         ):
-            return flat
-        return None
+            return flat, reused
+        return None, None
 
     def __copy__(self):
         """A shallow copy, as Python makes one by default: not the round trip
@@ -690,7 +727,7 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
             flat = np.concatenate([a.ravel() for a in layers])
             self._keep_layers(flat, [c.shape for c in self.coefs_])
         else:
-            self._flat_layers = (None, ())
+            self._flat_layers = (None, (), None)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -718,7 +755,8 @@ def _result_attributes(result):
 def _layer_attributes(flat, shapes):
     """``coefs_``, ``intercepts_`` and the batch normalizations' scales and
     shifts as views of the flat host array ``flat``, and the record that they
-    are (``_kept_flat_params``)."""
+    are (``_kept_flat_params``), with the network to predict small batches
+    with (made when first needed)."""
     coefs, intercepts = layer_views(flat, shapes)
     n_dense = sum(fan_in * fan_out + fan_out for fan_in, fan_out in shapes)
     scales, shifts = paired_views(flat, n_dense, coefs)
@@ -728,7 +766,7 @@ def _layer_attributes(flat, shapes):
         "intercepts_": intercepts,
         "batch_norm_scales_": scales,
         "batch_norm_shifts_": shifts,
-        "_flat_layers": (flat, tuple(trainable)),
+        "_flat_layers": (flat, tuple(trainable), ReusedNetwork()),
     }
 
 

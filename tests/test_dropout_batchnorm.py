@@ -371,7 +371,7 @@ def test_pickle_round_trip_keeps_the_model(classification):
         for a, b in zip(getattr(loaded, name), getattr(model, name)):
             assert_array_equal(a, b)
     # Gathered again into one flat buffer, which predict wraps without copying.
-    assert loaded._kept_flat_params() is not None
+    assert loaded._kept_flat_params()[0] is not None
 
 
 # ------------------------------------------------------------- validation

@@ -396,9 +396,9 @@ def test_weights_set_on_an_estimator_that_never_fitted_predict():
 
 
 def test_concurrent_predicts_do_not_share_buffers():
-    """predict builds its network and buffers per call, so threads predicting
-    at once (a web server, joblib's threading backend) each get their own
-    answer."""
+    """Threads predicting at once (a web server, joblib's threading backend)
+    each get their own answer: one borrows the model's reused network, the
+    others build their own."""
     from concurrent.futures import ThreadPoolExecutor
 
     X, y = digits_split()[::2]
