@@ -27,6 +27,7 @@ from ._activations import ACTIVATIONS
 from ._cupy_kernels import BIAS_ACTIVATION
 from ._layers import BatchNorm, Dropout
 from ._losses import OUTPUTS
+from ._penalties import adding_penalty
 
 BACKENDS = ("numpy", "cupy", "auto")
 
@@ -98,10 +99,12 @@ class NumpyBackend(_Backend):
         return OUTPUTS[name](self)
 
     @staticmethod
-    def optimizer_step(optimizer):
-        """``step(params, grads, learning_rate, scratch)`` of ``optimizer``,
-        one compiled kernel where one describes it."""
-        return _numba_kernels.compiled_step(optimizer)
+    def optimizer_step(optimizer, penalty=None, n_coefs=0):
+        """``step(params, grads, learning_rate, scratch, total_weight)`` of
+        ``optimizer``, adding the gradient of ``penalty`` (or None) on the
+        weights ``params[:n_coefs]``: one compiled kernel where one describes
+        it, the penalty folded in."""
+        return _numba_kernels.compiled_step(optimizer, penalty, n_coefs)
 
     @staticmethod
     def shuffler(random_state):
@@ -175,10 +178,16 @@ class CupyBackend(_Backend):
         fused = self._fused.FUSED_OUTPUTS.get(name)
         return OUTPUTS[name](self) if fused is None else fused(self)
 
-    def optimizer_step(self, optimizer):
+    def optimizer_step(self, optimizer, penalty=None, n_coefs=0):
         """The whole update of ``optimizer`` as one kernel over the flat
-        buffers; its own array step where no kernel exists."""
-        return self._fused.fused_step(optimizer, self.kernels.optimizer_steps)
+        buffers (its own array step where no kernel exists), after adding
+        the gradient of ``penalty`` (or None) on the weights
+        ``params[:n_coefs]``: ``step(params, grads, learning_rate, scratch,
+        total_weight)``. The penalty's gradient is added by array operations
+        first: folding it into the kernel, as the CPU does, waits for a GPU
+        run to check it."""
+        step = self._fused.fused_step(optimizer, self.kernels.optimizer_steps)
+        return adding_penalty(step, penalty, n_coefs, self.xp)
 
     def shuffler(self, random_state):
         """``shuffle(order)`` on the device, from a CuPy generator seeded by

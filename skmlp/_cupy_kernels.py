@@ -26,6 +26,7 @@ integer (``(s > 0) / 100`` is integer division in C). The output kernels
 """
 
 import math
+import re
 from typing import NamedTuple
 
 import numpy as np
@@ -195,11 +196,44 @@ def optimizer_step_spec(name):
     )
 
 
+# The weight penalty's gradient terms (skmlp._penalties.Penalty), added to the
+# gradient g by the penalised optimizer steps in the order Penalty.add_gradient
+# adds them: W * (alpha / n), then sign(W) * (l1 / n), written without a sign
+# function (sign(W) * x is x, -x or 0, exactly).
+PENALTY_TERMS = {
+    "l2": ("decay", "p * decay"),
+    "l1": ("l1_rate", "((p > 0) * l1_rate - (p < 0) * l1_rate)"),
+}
+
+
+def penalised_step_spec(name, terms):
+    """The step of optimizer ``name`` on weights whose gradient ``g`` lacks
+    the penalty terms ``terms`` (keys of :data:`PENALTY_TERMS`, in its
+    order): each use of ``g`` reads ``g`` plus the terms, so no pass over
+    memory adds them first. The terms read the weights ``p`` before the step,
+    which is the body's last statement (checked)."""
+    scalars, states, body = OPTIMIZER_STEPS[name]
+    statements = [s.strip() for s in body.split(";")]
+    if any(re.search(r"\bp\b\s*=(?!=)", s) for s in statements[:-1]):
+        raise ValueError(f"The {name} step updates p before its last statement.")
+    rates = [PENALTY_TERMS[term][0] for term in terms]
+    gradient = "(" + " + ".join(["g", *(PENALTY_TERMS[t][1] for t in terms)]) + ")"
+    return ElementwiseSpec(
+        _typed(("g", *rates, *scalars)),
+        _typed(("p", *states)),
+        re.sub(r"\bg\b", gradient, body),
+        f"skmlp_{name}_step_{'_'.join(terms)}",
+    )
+
+
 class ElementwiseKernels:
     """Every elementwise kernel of the backend, made from its spec by
-    ``make(spec)`` (``cupy.ElementwiseKernel`` on a GPU)."""
+    ``make(spec)`` (``cupy.ElementwiseKernel`` on a GPU). The penalised
+    optimizer steps are made at their first use (:meth:`penalised_step`)."""
 
     def __init__(self, make):
+        self._make = make
+        self._penalised_steps = {}
         self.bias_activation = {
             name: make(bias_activation_spec(name)) for name in BIAS_ACTIVATION
         }
@@ -211,6 +245,13 @@ class ElementwiseKernels:
         self.dropout_forward = make(DROPOUT_FORWARD)
         self.dropout_backward = make(DROPOUT_BACKWARD)
         self.batch_norm = {name: make(spec) for name, spec in BATCH_NORM.items()}
+
+    def penalised_step(self, name, terms):
+        """The kernel of :func:`penalised_step_spec` ``(name, terms)``."""
+        key = name, tuple(terms)
+        if key not in self._penalised_steps:
+            self._penalised_steps[key] = self._make(penalised_step_spec(*key))
+        return self._penalised_steps[key]
 
 
 def cupy_elementwise(cupy):
@@ -305,6 +346,36 @@ def fused_step(optimizer, kernels):
     def step(params, grads, learning_rate, scratch):
         name, scalars, states = arguments(optimizer, learning_rate)
         kernels[name](grads, *scalars, params, *states)
+
+    return step
+
+
+def penalised_fused_step(optimizer, kernels, penalty, n_coefs):
+    """``step(params, grads, learning_rate, scratch, total_weight)`` running
+    ``optimizer``'s update with the gradient of the active ``penalty`` (a
+    :class:`~skmlp._penalties.Penalty`) of the weights ``params[:n_coefs]``
+    folded in: one kernel of :meth:`ElementwiseKernels.penalised_step` over
+    the weights, the plain one over the rest. ``grads`` lacks the penalty's
+    gradient, and keeps lacking it. None where the optimizer has no kernel."""
+    arguments = _STEP_ARGUMENTS.get(type(optimizer))
+    if arguments is None:
+        return None
+    terms = [term for term, on in (("l2", penalty.alpha), ("l1", penalty.l1)) if on]
+
+    def step(params, grads, learning_rate, scratch, total_weight):
+        name, scalars, states = arguments(optimizer, learning_rate)
+        rates = [
+            rate
+            for rate, on in zip(penalty.rates(total_weight), (penalty.alpha, penalty.l1))
+            if on
+        ]
+        n = n_coefs
+        kernels.penalised_step(name, terms)(
+            grads[:n], *rates, *scalars, params[:n], *(state[:n] for state in states)
+        )
+        kernels.optimizer_steps[name](
+            grads[n:], *scalars, params[n:], *(state[n:] for state in states)
+        )
 
     return step
 

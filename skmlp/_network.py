@@ -99,6 +99,12 @@ def total_size(slots):
     return slots[-1][-1] if slots else 0
 
 
+def batch_weight(Y, sample_weight=None):
+    """``n`` of the mean loss of a batch of targets ``Y``: its number of rows,
+    or the sum of its ``sample_weight``."""
+    return Y.shape[0] if sample_weight is None else sample_weight.sum()
+
+
 class Network:
     """A multilayer perceptron: ``layer_units[0]`` inputs, then one dense layer
     per following entry; hidden layers use ``activation`` and the last layer
@@ -386,7 +392,7 @@ class Network:
             a = layer.forward(a, training)
         return a
 
-    def loss_gradient(self, X, Y, sample_weight=None):
+    def loss_gradient(self, X, Y, sample_weight=None, penalty_gradient=True):
         """Return the mean loss of batch ``(X, Y)`` plus the penalty (L2 and
         L1: ``alpha / (2 n) * ||W||^2 + l1 / n * |W|_1``), and write its
         gradient into ``grads``.
@@ -394,12 +400,15 @@ class Network:
         With ``sample_weight`` (a vector of the backend whose sum is not 0)
         the mean is the weighted mean and ``n`` the sum of the weights,
         scikit-learn's objective. ``X`` may be a sparse matrix.
+        ``penalty_gradient=False`` leaves the penalty's gradient out of
+        ``grads`` (the loss still counts it), for an optimizer step that adds
+        it itself (``backend.optimizer_step(optimizer, penalty, n_coefs)``).
 
         The loss is a 0-d array of the backend (read it with ``float``), so
         callers can accumulate it on the device without synchronising."""
         grads = self.grads
         n_samples = Y.shape[0]
-        total_weight = n_samples if sample_weight is None else sample_weight.sum()
+        total_weight = batch_weight(Y, sample_weight)
         prediction = self.forward(X, training=True)
         delta = self._output_delta(n_samples)
         # The output delta's buffer doubles as the loss's work array: it is
@@ -409,9 +418,12 @@ class Network:
         for layer in reversed(self.layers[:-1]):
             delta = layer.backward(delta)
         n = self.n_coefs
-        return loss + self.penalty.add(
-            self.backend.xp, self.params[:n], grads[:n], total_weight, self.scratch[:n]
-        )
+        weights, scratch = self.params[:n], self.scratch[:n]
+        if penalty_gradient:
+            self.penalty.add_gradient(
+                self.backend.xp, weights, grads[:n], total_weight, scratch
+            )
+        return loss + self.penalty.value(self.backend.xp, weights, total_weight, scratch)
 
     def predict(self, X, chunk_rows=PREDICT_CHUNK_ROWS):
         """Network output for every row of ``X`` (a backend array or a CSR

@@ -55,7 +55,8 @@ import warnings
 
 import numpy as np
 
-from ._cupy_kernels import ElementwiseKernels, fused_step
+from ._cupy_kernels import ElementwiseKernels, fused_step, penalised_fused_step
+from ._penalties import adding_penalty
 
 # Numba is started (imported, its compiler set up, the cached kernels loaded:
 # 0.5-3 s, see docs/benchmarks.md) at the first array of at least this many
@@ -433,19 +434,31 @@ class CompiledActivation:
             derivative(a, delta)
 
 
-def compiled_step(optimizer):
-    """``step(params, grads, learning_rate, scratch)`` of ``optimizer``: one
-    compiled kernel over the flat buffers where they are large, the
-    optimizer's own ufunc step otherwise."""
+def compiled_step(optimizer, penalty=None, n_coefs=0):
+    """``step(params, grads, learning_rate, scratch, total_weight)`` of
+    ``optimizer``, adding the gradient of ``penalty`` (a
+    :class:`~skmlp._penalties.Penalty`, or None) on the weights
+    ``params[:n_coefs]``: where the buffers are large, one compiled kernel
+    does both (the penalty's terms folded in, no pass over memory of their
+    own); otherwise the penalty's and the optimizer's ufunc steps."""
+    reference = adding_penalty(optimizer.step, penalty, n_coefs, np)
     fused = []  # made at the first large step, so small fits never import numba
 
-    def step(params, grads, learning_rate, scratch):
+    def step(params, grads, learning_rate, scratch, total_weight):
         kernels = kernels_for(params)
         if kernels is None:
-            optimizer.step(params, grads, learning_rate, scratch)
+            reference(params, grads, learning_rate, scratch, total_weight)
             return
         if not fused:
-            fused.append(fused_step(optimizer, kernels.optimizer_steps))
-        fused[0](params, grads, learning_rate, scratch)
+            if penalty is None:
+                fused.append(
+                    adding_penalty(
+                        fused_step(optimizer, kernels.optimizer_steps), None, 0, np
+                    )
+                )
+            else:
+                folded = penalised_fused_step(optimizer, kernels, penalty, n_coefs)
+                fused.append(reference if folded is None else folded)
+        fused[0](params, grads, learning_rate, scratch, total_weight)
 
     return step

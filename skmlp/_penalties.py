@@ -47,19 +47,61 @@ class Penalty:
         l1 = f", l1={self.l1!r}" if self.l1 else ""
         return f"Penalty(alpha={self.alpha!r}{l1})"
 
-    def add(self, xp, weights, weight_grads, total_weight, scratch):
-        """Add the penalty's gradient to ``weight_grads`` and return its value
-        (0 when there is no penalty); ``scratch`` is a temporary shaped like
-        ``weights``."""
+    @property
+    def active(self):
+        """Whether the penalty adds anything."""
+        return bool(self.alpha or self.l1)
+
+    def rates(self, total_weight):
+        """``(alpha / n, l1 / n)``: the factors of ``W`` and of ``sign(W)``
+        in the gradient, for ``n`` = ``total_weight``."""
+        return self.alpha / total_weight, self.l1 / total_weight
+
+    def value(self, xp, weights, total_weight, scratch):
+        """The penalty of ``weights`` (0 when there is none); ``scratch`` is
+        a temporary shaped like ``weights``."""
         value = 0.0
         if self.alpha:
-            xp.multiply(weights, self.alpha / total_weight, out=scratch)
-            weight_grads += scratch
             value = 0.5 * self.alpha / total_weight * xp.vdot(weights, weights)
         if self.l1:
-            signs = xp.sign(weights, out=scratch)
             # sign(W) . W is sum |W|.
+            signs = xp.sign(weights, out=scratch)
             value = value + self.l1 / total_weight * xp.vdot(signs, weights)
-            signs *= self.l1 / total_weight
-            weight_grads += signs
         return value
+
+    def add_gradient(self, xp, weights, weight_grads, total_weight, scratch):
+        """Add the penalty's gradient to ``weight_grads``. (An optimizer
+        kernel may add it itself instead: see
+        :func:`skmlp._cupy_kernels.penalised_step_spec`, which must give the
+        same values.)"""
+        l2_rate, l1_rate = self.rates(total_weight)
+        if self.alpha:
+            xp.multiply(weights, l2_rate, out=scratch)
+            weight_grads += scratch
+        if self.l1:
+            signs = xp.sign(weights, out=scratch)
+            signs *= l1_rate
+            weight_grads += signs
+
+    def add(self, xp, weights, weight_grads, total_weight, scratch):
+        """Add the penalty's gradient to ``weight_grads`` and return its value
+        (0 when there is no penalty)."""
+        value = self.value(xp, weights, total_weight, scratch)
+        self.add_gradient(xp, weights, weight_grads, total_weight, scratch)
+        return value
+
+
+def adding_penalty(step, penalty, n_coefs, xp):
+    """``step(params, grads, learning_rate, scratch, total_weight)`` that adds
+    the gradient of ``penalty`` (none for None) on the weights
+    ``params[:n_coefs]`` to ``grads`` and then runs ``step(params, grads,
+    learning_rate, scratch)``: the optimizer step of the trainer, for a
+    backend that does not fold the penalty into its optimizer kernel."""
+
+    def penalised_step(params, grads, learning_rate, scratch, total_weight):
+        if penalty is not None:
+            n = n_coefs
+            penalty.add_gradient(xp, params[:n], grads[:n], total_weight, scratch[:n])
+        step(params, grads, learning_rate, scratch)
+
+    return penalised_step

@@ -12,6 +12,7 @@ import numpy as np
 
 from ._callbacks import NO_STEPS
 from ._layers import is_sparse
+from ._network import batch_weight
 from ._optimizers import optimizer_from_state, refuse_unknown_state
 from ._schedules import LearningRateSchedule
 from ._warnings import warn
@@ -142,7 +143,13 @@ class Trainer:
         """
         backend = network.backend
         self.optimizer.prepare(network.params, backend)
-        step = backend.optimizer_step(self.optimizer)
+        # The step adds the penalty's gradient itself (on the CPU, inside the
+        # one compiled optimizer kernel), except where clipping needs the
+        # whole gradient, penalty included, in grads before the step.
+        fold = settings.clip_grad_norm is None and network.penalty.active
+        step = backend.optimizer_step(
+            self.optimizer, network.penalty if fold else None, network.n_coefs
+        )
         if settings.clip_grad_norm is not None:
             step = _clipping_before(step, settings.clip_grad_norm, backend.xp)
         if schedule != self.schedule:
@@ -179,9 +186,15 @@ class Trainer:
                     shuffle(batches.order)
                 epoch_loss, trained_rows = 0.0, 0
                 for xb, yb, wb in batches:
-                    batch_loss = network.loss_gradient(xb, yb, wb)
+                    batch_loss = network.loss_gradient(
+                        xb, yb, wb, penalty_gradient=not fold
+                    )
                     step(
-                        network.params, network.grads, self.learning_rate, network.scratch
+                        network.params,
+                        network.grads,
+                        self.learning_rate,
+                        network.scratch,
+                        batch_weight(yb, wb),
                     )
                     epoch_loss = epoch_loss + batch_loss * yb.shape[0]
                     trained_rows += yb.shape[0]
@@ -295,9 +308,9 @@ def _clipping_before(step, max_norm, xp):
     """``step`` that first clips the whole gradient (every layer's, penalty
     included) to the L2 norm ``max_norm``."""
 
-    def clipped_step(params, grads, learning_rate, scratch):
+    def clipped_step(params, grads, learning_rate, scratch, total_weight):
         clip_gradient_norm(xp, grads, max_norm)
-        step(params, grads, learning_rate, scratch)
+        step(params, grads, learning_rate, scratch, total_weight)
 
     return clipped_step
 

@@ -45,6 +45,7 @@ from skmlp._backend import (
 )
 from skmlp._losses import OUTPUTS
 from skmlp._optimizers import OPTIMIZERS, SGD, Adam, RMSprop
+from skmlp._penalties import adding_penalty
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -251,9 +252,9 @@ class SimulatedDeviceBackend(NumpyBackend):
     def to_host(array):
         return np.array(array)
 
-    def optimizer_step(self, optimizer):
+    def optimizer_step(self, optimizer, penalty=None, n_coefs=0):
         if self.failing_step is None:
-            return optimizer.step
+            return adding_penalty(optimizer.step, penalty, n_coefs, self.xp)
         steps = []
 
         def step(*args):
@@ -262,7 +263,7 @@ class SimulatedDeviceBackend(NumpyBackend):
                 raise RuntimeError("the device failed")
             optimizer.step(*args)
 
-        return step
+        return adding_penalty(step, penalty, n_coefs, self.xp)
 
 
 @pytest.fixture

@@ -53,12 +53,12 @@ def _loop_peak_growth(
     first_call = network.loss_gradient
     calls = {"count": 0}
 
-    def loss_gradient(*args):
+    def loss_gradient(*args, **kwargs):
         calls["count"] += 1
         if calls["count"] == 2:
             calls["held"] = tracemalloc.get_traced_memory()[0]
             tracemalloc.reset_peak()
-        return first_call(*args)
+        return first_call(*args, **kwargs)
 
     network.loss_gradient = loss_gradient
     settings = EpochSettings(

@@ -192,13 +192,14 @@ def test_every_stochastic_solver_steps_with_clipped_gradients(monkeypatch, solve
     norms = []
     make_step = NumpyBackend.optimizer_step
 
-    def recording(optimizer):
-        # The norm of the gradient the optimizer's step (compiled or not) gets.
-        step = make_step(optimizer)
+    def recording(optimizer, penalty=None, n_coefs=0):
+        # The norm of the gradient the optimizer's step (compiled or not) gets
+        # (with clipping, the penalty's gradient is in it, not added later).
+        step = make_step(optimizer, penalty, n_coefs)
 
-        def recorded_step(params, grads, learning_rate, scratch):
+        def recorded_step(params, grads, learning_rate, scratch, total_weight):
             norms.append(np.linalg.norm(grads))
-            step(params, grads, learning_rate, scratch)
+            step(params, grads, learning_rate, scratch, total_weight)
 
         return recorded_step
 

@@ -25,6 +25,7 @@ from skmlp import _numba_kernels as nk
 from skmlp._activations import ACTIVATIONS
 from skmlp._backend import NumpyBackend
 from skmlp._optimizers import SGD, Adam, RMSprop
+from skmlp._penalties import Penalty
 
 numba = pytest.importorskip("numba")
 
@@ -133,11 +134,51 @@ def test_compiled_optimizer_step_equals_the_reference_bit_for_bit(
     for learning_rate in (0.1, 0.05, 0.01):
         grads = rng.normal(size=n_params).astype(dtype)
         reference.step(params_reference, grads, learning_rate, scratch)
-        step(params_compiled, grads, learning_rate, scratch)
-    assert_array_equal(params_compiled, params_reference)
+        step(params_compiled, grads, learning_rate, scratch, 1)
+    assert_same_optimizers(params_compiled, compiled, params_reference, reference)
+
+
+def assert_same_optimizers(params, optimizer, params_reference, reference):
+    assert_array_equal(params, params_reference)
     for state in reference.state_names:
-        assert_array_equal(getattr(compiled, state), getattr(reference, state))
-    assert vars(compiled).get("t") == vars(reference).get("t")
+        assert_array_equal(getattr(optimizer, state), getattr(reference, state))
+    assert vars(optimizer).get("t") == vars(reference).get("t")
+
+
+@pytest.mark.usefixtures("kernels_everywhere")
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("alpha, l1", [(1e-2, 0.0), (0.0, 1e-3), (0.3, 0.02)])
+@settings(max_examples=5, deadline=None)
+@given(n_params=st.integers(2, 3000), data=st.data())
+def test_penalty_folded_into_the_step_equals_adding_it_first(
+    name, dtype, alpha, l1, n_params, data
+):
+    # The reference adds the penalty's gradient to the weights' (the first
+    # n_coefs entries), then steps; the compiled step does both in one pass.
+    n_coefs = data.draw(st.integers(1, n_params - 1))
+    total_weight = data.draw(st.sampled_from([1000, 7, np.asarray(3.5, dtype)]))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    params_reference = rng.normal(size=n_params).astype(dtype)
+    params_reference[rng.random(n_params) < 0.1] = 0  # sign(0) is 0
+    params_compiled = params_reference.copy()
+    reference, compiled = OPTIMIZERS[name](), OPTIMIZERS[name]()
+    reference.prepare(params_reference, NumpyBackend())
+    compiled.prepare(params_compiled, NumpyBackend())
+    penalty = Penalty(alpha=alpha, l1=l1)
+    step = NumpyBackend().optimizer_step(compiled, penalty, n_coefs)
+    scratch = np.empty_like(params_reference)
+    for learning_rate in (0.1, 0.05, 0.01):
+        grads = rng.normal(size=n_params).astype(dtype)
+        given_grads = grads.copy()
+        step(params_compiled, grads, learning_rate, scratch, total_weight)
+        assert_array_equal(grads, given_grads)  # left without the penalty
+        penalty.add_gradient(
+            np, params_reference[:n_coefs], grads[:n_coefs], total_weight,
+            scratch[:n_coefs],
+        )
+        reference.step(params_reference, grads, learning_rate, scratch)
+    assert_same_optimizers(params_compiled, compiled, params_reference, reference)
 
 
 @pytest.mark.parametrize("name", sorted(_cupy_kernels.OPTIMIZER_STEPS))
@@ -215,6 +256,10 @@ def test_transcendental_kernels_compile_but_are_left_to_numpy(spec, dtype):
         (
             _cupy_kernels.optimizer_step_spec("adam"),
             ("full",) + ("scalar",) * 4 + ("full",) * 3,
+        ),
+        (
+            _cupy_kernels.penalised_step_spec("adam", ("l2", "l1")),
+            ("full",) + ("scalar",) * 6 + ("full",) * 3,
         ),
     ],
     ids=lambda value: getattr(value, "name", ""),
