@@ -15,42 +15,50 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 DEFAULT = Path(__file__).parent / "results" / "bench_cpu.json"
-CANDIDATES = ["gemm floor", "skmlp", "pytorch", "sklearn"]
+CANDIDATES = ["gemm floor", "skmlp", "pytorch", "keras-jax", "sklearn"]
 
 
 def plot(results):
-    """The figure of one run's ``results`` (the JSON's contents)."""
-    settings = list(results["epochs"])
+    """The figure of one run's ``results`` (the JSON's contents). A candidate
+    that sat a setting out (scikit-learn has no dropout) has no bar there."""
+    epochs = results["epochs"]
+    settings = list(epochs)
     fig, (time_ax, acc_ax) = plt.subplots(
-        1, 2, figsize=(12, 4.5), gridspec_kw={"width_ratios": [3, 2]}
+        1, 2, figsize=(14, 5), gridspec_kw={"width_ratios": [3, 2]}
     )
-    positions = np.arange(len(settings))
-    present = [c for c in CANDIDATES if c in results["epochs"][settings[0]]]
+    present = [c for c in CANDIDATES if any(c in epochs[s] for s in settings)]
     width = 0.8 / len(present)
     for i, candidate in enumerate(present):
         offset = (i - (len(present) - 1) / 2) * width
+        ran = [k for k, s in enumerate(settings) if candidate in epochs[s]]
         # The medians' ratio to skmlp's: bars compare across settings.
         relative = [
-            statistics.median(results["epochs"][s][candidate])
-            / statistics.median(results["epochs"][s]["skmlp"])
-            for s in settings
+            statistics.median(epochs[settings[k]][candidate])
+            / statistics.median(epochs[settings[k]]["skmlp"])
+            for k in ran
         ]
-        bars = time_ax.bar(positions + offset, relative, width, label=candidate)
-        time_ax.bar_label(bars, fmt="%.2f", fontsize="small")
-        if candidate in results["accuracy"][settings[0]]:
-            accuracy = [results["accuracy"][s][candidate] for s in settings]
-            acc_ax.bar(
-                positions + offset, accuracy, width, color=bars[0].get_facecolor()
-            )
+        bars = time_ax.bar(np.add(ran, offset), relative, width, label=candidate)
+        time_ax.bar_label(bars, fmt="%.2f", fontsize="x-small")
+        scored = [k for k in ran if candidate in results["accuracy"][settings[k]]]
+        accuracy = [results["accuracy"][settings[k]][candidate] for k in scored]
+        acc_ax.bar(
+            np.add(scored, offset), accuracy, width, color=bars[0].get_facecolor()
+        )
+    positions = np.arange(len(settings))
     time_ax.axhline(1, color="black", linewidth=0.8)
-    time_ax.set_xticks(positions, settings)
+    time_ax.set_xticks(positions, settings, rotation=20, ha="right", fontsize="small")
     time_ax.set_ylabel("seconds per epoch / skmlp's")
     time_ax.set_title("Training time per epoch, relative to skmlp (lower is faster)")
     time_ax.legend(fontsize="small")
     acc_ax.set_xticks(
-        positions, [s.split(" ", 1)[1] for s in settings], fontsize="small"
+        positions,
+        [s.split(" ", 1)[1] for s in settings],
+        rotation=20,
+        ha="right",
+        fontsize="small",
     )
-    acc_ax.set_ylim(0.9, 1)
+    lowest = min(min(a.values()) for a in results["accuracy"].values())
+    acc_ax.set_ylim(min(0.9, lowest - 0.02), 1)
     acc_ax.set_ylabel("test accuracy")
     acc_ax.set_title("Test accuracy after the same epochs")
     fig.tight_layout()

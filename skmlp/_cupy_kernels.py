@@ -383,17 +383,12 @@ def penalised_fused_step(optimizer, kernels, penalty, n_coefs):
     arguments = _STEP_ARGUMENTS.get(type(optimizer))
     if arguments is None:
         return None
-    terms = [term for term, on in (("l2", penalty.alpha), ("l1", penalty.l1)) if on]
 
     def step(params, grads, learning_rate, scratch, total_weight):
         name, scalars, states = arguments(optimizer, learning_rate)
-        rates = [
-            rate
-            for rate, on in zip(penalty.rates(total_weight), (penalty.alpha, penalty.l1))
-            if on
-        ]
+        rates = penalty.rates(total_weight)
         n = n_coefs
-        kernels.penalised_step(name, terms)(
+        kernels.penalised_step(name, penalty.terms)(
             grads[:n], *rates, *scalars, params[:n], *(state[:n] for state in states)
         )
         kernels.optimizer_steps[name](

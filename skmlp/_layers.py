@@ -106,7 +106,8 @@ class Dense:
             self.coef_grad[...] = x.T @ delta
         else:
             self._matmul(x.T, delta, out=self.coef_grad)
-        delta.sum(axis=0, out=self.intercept_grad)
+        if self.add_bias:  # else the layer that adds it sums its gradient
+            delta.sum(axis=0, out=self.intercept_grad)
         if self._input_delta is None:
             return None
         delta_in = self._input_delta(delta.shape[0])
@@ -124,6 +125,10 @@ class Activation:
     buffer itself), or -- ``derivative_from_output = False`` -- the
     pre-activation ``z + bias``, copied into a buffer of this layer's own
     while training.
+
+    Having added the bias, it also computes the bias's gradient (the column
+    sums of the delta it passes down), in the derivative's pass where the
+    function has a ``backward_summing`` (the CPU's compiled kernels).
     """
 
     def __init__(self, function, bias_from, backend, dtype):
@@ -131,6 +136,7 @@ class Activation:
         self.bias_from = bias_from
         bias_from.add_bias = False
         self._bias_name = bias_from.bias_name
+        self._backward_summing = getattr(function, "backward_summing", None)
         self.parameters, self.state = {}, {}
         self._add = backend.xp.add
         self._pre_activation = (
@@ -156,7 +162,12 @@ class Activation:
         return z
 
     def backward(self, delta):
-        self.function.backward(self._kept, delta)
+        bias_grad = getattr(self.bias_from, self._bias_name + "_grad")
+        if self._backward_summing is None:
+            self.function.backward(self._kept, delta)
+            delta.sum(axis=0, out=bias_grad)
+        else:
+            self._backward_summing(self._kept, delta, bias_grad)
         return delta
 
 
@@ -294,7 +305,9 @@ class BatchNorm:
         x * mean(delta * x))``, each mean over the rows."""
         n_rows = delta.shape[0]
         normalised = self._normalised(n_rows)
-        self._gradient_sums(delta, normalised, self.shift_grad, self.scale_grad)
+        if self.add_bias:  # else the layer that adds it summed its gradient
+            delta.sum(axis=0, out=self.shift_grad)
+        self._scale_gradient(delta, normalised, self.scale_grad)
         self._xp.divide(self.scale_grad, n_rows, out=self._scale_grad_mean)
         self._backward_step(
             normalised,
@@ -314,9 +327,8 @@ class BatchNorm:
         self._centre(mean, z, centred)
         z.mean(axis=0, out=var)
 
-    def _gradient_sums(self, delta, normalised, shift_grad, scale_grad):
-        """The sums over the rows of ``delta`` and of ``delta * normalised``."""
-        delta.sum(axis=0, out=shift_grad)
+    def _scale_gradient(self, delta, normalised, scale_grad):
+        """``scale_grad``: the sums over the rows of ``delta * normalised``."""
         product = self._product(delta.shape[0])
         self._xp.multiply(delta, normalised, out=product)
         product.sum(axis=0, out=scale_grad)

@@ -48,14 +48,20 @@ class Penalty:
         return f"Penalty(alpha={self.alpha!r}{l1})"
 
     @property
-    def active(self):
-        """Whether the penalty adds anything."""
-        return bool(self.alpha or self.l1)
+    def terms(self):
+        """Names of the terms that add something, in the order their
+        gradients are added: ``'l2'``, ``'l1'``."""
+        return tuple(
+            name for name, strength in (("l2", self.alpha), ("l1", self.l1)) if strength
+        )
 
     def rates(self, total_weight):
-        """``(alpha / n, l1 / n)``: the factors of ``W`` and of ``sign(W)``
-        in the gradient, for ``n`` = ``total_weight``."""
-        return self.alpha / total_weight, self.l1 / total_weight
+        """The gradient factors of :attr:`terms` (of ``W`` for 'l2', of
+        ``sign(W)`` for 'l1'): ``alpha / n`` and ``l1 / n`` for ``n`` =
+        ``total_weight``."""
+        return tuple(
+            strength / total_weight for strength in (self.alpha, self.l1) if strength
+        )
 
     def value(self, xp, weights, total_weight, scratch):
         """The penalty of ``weights`` (0 when there is none); ``scratch`` is
@@ -74,13 +80,12 @@ class Penalty:
         kernel may add it itself instead: see
         :func:`skmlp._cupy_kernels.penalised_step_spec`, which must give the
         same values.)"""
-        l2_rate, l1_rate = self.rates(total_weight)
         if self.alpha:
-            xp.multiply(weights, l2_rate, out=scratch)
+            xp.multiply(weights, self.alpha / total_weight, out=scratch)
             weight_grads += scratch
         if self.l1:
             signs = xp.sign(weights, out=scratch)
-            signs *= l1_rate
+            signs *= self.l1 / total_weight
             weight_grads += signs
 
     def add(self, xp, weights, weight_grads, total_weight, scratch):

@@ -146,7 +146,7 @@ class Trainer:
         # The step adds the penalty's gradient itself (on the CPU, inside the
         # one compiled optimizer kernel), except where clipping needs the
         # whole gradient, penalty included, in grads before the step.
-        fold = settings.clip_grad_norm is None and network.penalty.active
+        fold = settings.clip_grad_norm is None and bool(network.penalty.terms)
         step = backend.optimizer_step(
             self.optimizer, network.penalty if fold else None, network.n_coefs
         )

@@ -95,10 +95,18 @@ def test_compiled_activation_equals_the_reference_bit_for_bit(name, layout, data
     assert_array_equal(a_compiled, a_reference)
     assert a_compiled.dtype == dtype
 
-    delta_reference, delta_compiled = delta.copy(), delta
+    delta_reference, delta_compiled = delta.copy(), delta.copy()
     reference.backward(a_reference.copy(), delta_reference)
-    compiled.backward(a_compiled, delta_compiled)
+    compiled.backward(a_compiled.copy(), delta_compiled)  # (it may overwrite a)
     assert_array_equal(delta_compiled, delta_reference)
+
+    # With the bias's gradient: the column sums of the result, as NumPy adds
+    # them up (row after row), into a (maybe strided) vector.
+    delta_summed = delta
+    sums = _arrays(data.draw, shape[1:], dtype, strided)
+    compiled.backward_summing(a_compiled, delta_summed, sums)
+    assert_array_equal(delta_summed, delta_reference)
+    assert_array_equal(sums, delta_reference.sum(axis=0))
 
 
 @pytest.mark.parametrize("name", sorted(ACTIVATIONS))
@@ -344,7 +352,8 @@ def test_transcendental_kernels_compile_but_are_left_to_numpy(spec, dtype):
     ],
     ids=lambda value: getattr(value, "name", ""),
 )
-def test_float32_kernels_are_vectorised(monkeypatch, spec, pattern):
+@pytest.mark.parametrize("summed", [False, True], ids=["", "column sums"])
+def test_float32_kernels_are_vectorised(monkeypatch, spec, pattern, summed):
     # Packed (SIMD) float32 arithmetic in the machine code: what the typed
     # constants and error_model='numpy' are for. numba cannot show the code
     # of a kernel loaded from its cache, so this one is compiled in memory.
@@ -357,8 +366,11 @@ def test_float32_kernels_are_vectorised(monkeypatch, spec, pattern):
         else np.ones(64 if kind == "row" else (4, 64), np.float32)
         for kind in pattern
     ]
-    kernel(*arguments[:n_inputs], *arguments[n_inputs:])
-    compiled = kernel._kernel(pattern, np.dtype(np.float32))
+    if summed and not spec.name.endswith("_backward"):
+        pytest.skip("column sums are for derivatives")
+    sums = {"column_sums": np.ones(64, np.float32)} if summed else {}
+    kernel(*arguments[:n_inputs], *arguments[n_inputs:], **sums)
+    compiled = kernel._kernel(pattern, np.dtype(np.float32), summed=summed)
     (assembly,) = compiled.inspect_asm().values()
     packed = set(re.findall(r"\bv?(?:add|sub|mul|div|sqrt|cmp\w*)ps\b", assembly))
     assert packed, "no packed float32 instructions"
@@ -368,7 +380,7 @@ def test_float32_kernels_are_vectorised(monkeypatch, spec, pattern):
 @pytest.mark.skipif(
     platform.machine().lower() not in ("x86_64", "amd64"), reason="x86 assembly"
 )
-@pytest.mark.parametrize("name", ["centre_and_variance", "gradient_sums"])
+@pytest.mark.parametrize("name", ["centre_and_variance", "scale_gradient"])
 def test_float32_batch_norm_sums_are_vectorised(monkeypatch, name):
     # The column sums run along the rows, so the loop over the columns is
     # vectorised without reordering any sum.
@@ -377,7 +389,7 @@ def test_float32_batch_norm_sums_are_vectorised(monkeypatch, name):
     row, full = np.ones(64, np.float32), np.ones((4, 64), np.float32)
     arguments = {
         "centre_and_variance": (row, full, full.copy(), row.copy()),
-        "gradient_sums": (full, full, row, row.copy()),
+        "scale_gradient": (full, full, row),
     }[name]
     kernel(*arguments)
     (assembly,) = kernel.inspect_asm().values()
@@ -421,6 +433,8 @@ def test_kernel_calls_are_checked():
         ValueError, match=r"shape \(4, 3\) does not fit outputs of shape"
     ):
         kernel(a.T, a)
+    with pytest.raises(ValueError, match=r"column sums of outputs of shape \(3, 4\)"):
+        kernel(a, a.copy(), column_sums=np.ones(3))
 
 
 # ---------------------------------------------------------------- fits
