@@ -28,6 +28,7 @@ from ._cupy_kernels import BIAS_ACTIVATION
 from ._layers import BatchNorm, Dropout
 from ._losses import OUTPUTS
 from ._penalties import adding_penalty
+from ._random import CounterUniform
 
 BACKENDS = ("numpy", "cupy", "auto")
 
@@ -122,14 +123,12 @@ class NumpyBackend(_Backend):
 
     @staticmethod
     def uniform(random_state):
-        """``uniform(out)`` filling ``out`` with uniform draws in [0, 1) from
-        a generator seeded by one draw of the NumPy ``random_state``."""
-        generator = np.random.default_rng(_seed(random_state))
-
-        def fill(out):
-            generator.random(out=out, dtype=out.dtype)
-
-        return fill
+        """``uniform(out)`` filling the 2-D ``out`` with uniform draws in
+        [0, 1) from :mod:`skmlp._random`'s counter-based generator (compiled
+        where numba runs), its keys drawn from a generator seeded by one draw
+        of the NumPy ``random_state``."""
+        keys = np.random.default_rng(_seed(random_state))
+        return CounterUniform(keys, _numba_kernels.counter_uniform_kernel)
 
 
 class CupyBackend(_Backend):
