@@ -25,7 +25,7 @@ from scipy.special import expit as _numpy_expit
 from . import _numba_kernels
 from ._activations import ACTIVATIONS
 from ._cupy_kernels import BIAS_ACTIVATION
-from ._layers import BatchNorm, Dropout
+from ._layers import BatchNorm
 from ._losses import OUTPUTS
 from ._penalties import adding_penalty
 from ._random import CounterUniform
@@ -114,8 +114,9 @@ class NumpyBackend(_Backend):
         return random_state.shuffle
 
     def dropout(self, rate, width, dtype):
-        """A dropout layer of ``rate`` over ``width`` units."""
-        return Dropout(rate, width, self, dtype)
+        """A dropout layer of ``rate`` over ``width`` units, its draws made
+        inside its compiled kernels on large arrays."""
+        return _numba_kernels.CompiledDropout(rate, width, self, dtype)
 
     def batch_norm(self, width, momentum, dtype):
         """A batch normalization of ``width`` units."""

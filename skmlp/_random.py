@@ -55,15 +55,28 @@ class CounterUniform:
         self._work = np.empty((2, 0), np.uint32)
 
     def __call__(self, out):
-        low, high = (int(k) for k in self._keys.integers(0, 2**32, 2, np.uint64))
+        self.fill(out, self.next_key())
+
+    def next_key(self):
+        """A fresh key: two 32-bit halves."""
+        return tuple(int(k) for k in self._keys.integers(0, 2**32, 2, np.uint64))
+
+    def fill(self, out, key):
+        """The draws of ``key`` into ``out``."""
+        low, high = key
         kernel = self._compiled(out)
         if kernel is not None:
-            kernel(np.uint32(low), np.uint32(high), out.dtype.type(2.0**-MANTISSA_BITS), out)
+            kernel(np.uint32(low), np.uint32(high), unit(out.dtype), out)
             return
         if self._counters.size < out.size:
             self._counters = np.arange(out.size, dtype=np.uint32)
             self._work = np.empty((2, out.size), np.uint32)
         fill_reference(low, high, out, self._counters, self._work)
+
+
+def unit(dtype):
+    """The spacing of the draws, ``2 ** -24``, in ``dtype``."""
+    return np.dtype(dtype).type(2.0**-MANTISSA_BITS)
 
 
 def fill_reference(low, high, out, counters, work):
@@ -77,4 +90,4 @@ def fill_reference(low, high, out, counters, work):
     _lowbias32(x, shifted)
     x >>= np.uint32(32 - MANTISSA_BITS)
     out[...] = x.reshape(out.shape)
-    out *= out.dtype.type(2.0**-MANTISSA_BITS)
+    out *= unit(out.dtype)

@@ -1,15 +1,18 @@
 """Dropout's counter-based uniform draws: the compiled loop equals the NumPy
 reference bit for bit, and the draws look uniform and independent."""
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_array_equal
 from scipy import stats
+from sklearn.datasets import load_digits
 
+from skmlp import MLPClassifierScratch, _random
 from skmlp import _numba_kernels as nk
-from skmlp import _random
 from skmlp._backend import NumpyBackend
 
 numba = pytest.importorskip("numba")
@@ -99,3 +102,62 @@ def test_draws_look_uniform_and_independent():
         assert abs(np.corrcoef(a, b)[0, 1]) < 5e-3
     # Dropout's keep rate at 0.2 over many rows.
     assert abs((out >= 0.2).mean() - 0.8) < 2e-3
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    rows=st.integers(1, 30),
+    cols=st.integers(1, 50),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    rate=st.sampled_from([0.1, 0.5, 0.9]),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_compiled_dropout_remakes_the_reference_masks(rows, cols, dtype, rate, seed):
+    # The kernels draw inside forward and backward; the reference writes the
+    # same key's draws to a noise array and keeps a mask. Two layers share one
+    # generator, each step taking the next key, in either way.
+    backend = NumpyBackend()
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=(rows, cols)).astype(dtype)
+    delta = rng.normal(size=(rows, cols)).astype(dtype)
+
+    def steps(kernels):
+        uniform = backend.uniform(np.random.RandomState(seed))
+        layers = [backend.dropout(rate, cols, dtype) for _ in range(2)]
+        results = []
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(nk, "MIN_KERNEL_SIZE", 0 if kernels else np.inf)
+            if not kernels:
+                patch.setattr(nk, "_LOADED", {})
+            for layer in layers:
+                layer.uniform = uniform
+                results.append(layer.forward(a, True).copy())
+            for layer in reversed(layers):
+                results.append(layer.backward(delta.copy()).copy())
+        return results
+
+    for compiled, reference in zip(steps(True), steps(False)):
+        assert_array_equal(compiled, reference)
+    assert_array_equal(backend.dropout(rate, cols, dtype).forward(a, False), a)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_dropout_fits_equal_with_kernels_or_without(monkeypatch, solver):
+    X, y = load_digits(n_class=4, return_X_y=True)
+    X = (X[:200] / 16).astype(np.float32)
+
+    def fit():
+        return MLPClassifierScratch(
+            hidden_layer_sizes=(30, 20), dropout=[0.3, 0.1], solver=solver,
+            max_iter=3, batch_size=50, random_state=0,
+        ).fit(X, y[:200])
+
+    monkeypatch.setattr(nk, "MIN_KERNEL_SIZE", 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with_kernels = fit()
+        with nk.reference_only():
+            without = fit()
+    assert with_kernels.loss_curve_ == without.loss_curve_
+    for a, b in zip(with_kernels.coefs_, without.coefs_):
+        assert_array_equal(a, b)
