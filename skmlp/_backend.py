@@ -24,9 +24,10 @@ from scipy.special import expit as _numpy_expit
 
 from . import _numba_kernels
 from ._activations import ACTIVATIONS
-from ._cupy_kernels import BIAS_ACTIVATION, FusedDropout
+from ._cupy_kernels import BIAS_ACTIVATION
 from ._losses import OUTPUTS
 from ._penalties import adding_penalty
+from ._random import CounterUniform
 
 BACKENDS = ("numpy", "cupy", "auto")
 
@@ -111,13 +112,14 @@ class NumpyBackend(_Backend):
         the NumPy ``random_state`` (the draws scikit-learn's MLP makes)."""
         return random_state.shuffle
 
-    # The compiled kernels for an array, or None where the ufuncs run.
+    # The compiled kernels for an array, or None where the ufuncs run
+    # (FusedBatchNorm asks).
     kernels_for = staticmethod(_numba_kernels.kernels_for)
 
     def dropout(self, rate, width, dtype):
-        """A dropout layer of ``rate`` over ``width`` units, its mask made and
-        applied by one compiled kernel on large arrays."""
-        return FusedDropout(rate, width, self, dtype)
+        """A dropout layer of ``rate`` over ``width`` units, its draws made
+        inside its compiled kernels on large arrays."""
+        return _numba_kernels.CompiledDropout(rate, width, self, dtype)
 
     def batch_norm(self, width, momentum, dtype):
         """A batch normalization of ``width`` units, its elementwise steps
@@ -126,14 +128,12 @@ class NumpyBackend(_Backend):
 
     @staticmethod
     def uniform(random_state):
-        """``uniform(out)`` filling ``out`` with uniform draws in [0, 1) from
-        a generator seeded by one draw of the NumPy ``random_state``."""
-        generator = np.random.default_rng(_seed(random_state))
-
-        def fill(out):
-            generator.random(out=out, dtype=out.dtype)
-
-        return fill
+        """``uniform(out)`` filling the 2-D ``out`` with uniform draws in
+        [0, 1) from :mod:`skmlp._random`'s counter-based generator (compiled
+        where numba runs), its keys drawn from a generator seeded by one draw
+        of the NumPy ``random_state``."""
+        keys = np.random.default_rng(_seed(random_state))
+        return CounterUniform(keys, _numba_kernels.counter_uniform_kernel)
 
 
 class CupyBackend(_Backend):

@@ -295,38 +295,28 @@ class FusedActivation:
 
 class FusedDropout(Dropout):
     """:class:`~skmlp._layers.Dropout` with its mask made and applied in one
-    kernel; backward remakes the mask from the kept noise.
-
-    The kernels come from ``backend.kernels_for(array)``: the CUDA kernels
-    on a GPU; on the CPU numba's (:mod:`skmlp._numba_kernels`), or None --
-    small arrays before numba has started, or no numba -- where the
-    reference's ufunc steps run instead. Both give the same values."""
+    kernel; backward remakes the mask from the kept noise."""
 
     def __init__(self, rate, width, backend, dtype):
         super().__init__(rate, width, backend, dtype)
-        self._kernels_for = backend.kernels_for
-        self._kernels = None  # those of the last forward step, for backward
+        self._kernels = backend.kernels
 
     def _apply(self, noise, a, out):
-        self._kernels = self._kernels_for(a)
-        if self._kernels is None:
-            super()._apply(noise, a, out)
-            return
         self._kept = noise
         self._kernels.dropout_forward(noise, self.rate, self.scale, a, out)
 
     def backward(self, delta):
-        if self._kernels is None:
-            return super().backward(delta)
         self._kernels.dropout_backward(self._kept, self.rate, self.scale, delta)
         return delta
 
 
 class FusedBatchNorm(BatchNorm):
     """:class:`~skmlp._layers.BatchNorm` with each elementwise step one
-    kernel (the reductions stay the array module's); the kernels come from
-    ``backend.kernels_for(array)`` as :class:`FusedDropout`'s do, the
-    reference's step running where it gives None."""
+    kernel (the reductions stay the array module's). The kernels come from
+    ``backend.kernels_for(array)``: the CUDA kernels on a GPU; on the CPU
+    numba's (:mod:`skmlp._numba_kernels`), or None -- small arrays before
+    numba has started, or no numba -- where the reference's ufunc steps run
+    instead. Both give the same values."""
 
     def __init__(self, width, momentum, backend, dtype):
         super().__init__(width, momentum, backend, dtype)

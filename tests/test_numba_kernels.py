@@ -25,7 +25,7 @@ from skmlp import MLPClassifierScratch, MLPRegressorScratch, _cupy_kernels
 from skmlp import _numba_kernels as nk
 from skmlp._activations import ACTIVATIONS
 from skmlp._backend import NumpyBackend
-from skmlp._layers import BatchNorm, Dropout
+from skmlp._layers import BatchNorm
 from skmlp._optimizers import SGD, Adam, RMSprop
 from skmlp._penalties import Penalty
 
@@ -123,43 +123,6 @@ def test_compiled_activation_keeps_the_reference_interface(name):
             for f in (compiled, reference)
         )
         assert compiled_kinds == reference_kinds
-
-
-# Rates whose float32 value lies below (0.7) and above (0.2) the double: the
-# kernel compares the noise with the rate in the arrays' dtype, as NumPy does.
-RATES = [0.2, 0.5, 0.7]
-
-
-@pytest.mark.usefixtures("kernels_everywhere")
-@settings(max_examples=30, deadline=None)
-@given(layout=layouts, rate=st.sampled_from(RATES), data=st.data())
-def test_compiled_dropout_equals_the_reference_bit_for_bit(layout, rate, data):
-    shape = (layout["rows"], layout["cols"])
-    dtype, strided = layout["dtype"], layout["strided"]
-    a = _arrays(data.draw, shape, dtype, strided)
-    a.flat[-3:] = [-0.0, np.inf, np.nan][-a.size :]  # dropped: -0, NaN, NaN
-    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
-    noise = rng.random(shape, dtype=dtype)
-    noise.flat[-2:] = np.nextafter(dtype(rate), [0, 1], dtype=dtype)[-noise.size :]
-    noise.flat[0] = dtype(rate)  # kept: noise >= rate
-
-    results = []
-    for layer in (
-        Dropout(rate, shape[1], NumpyBackend(), dtype),
-        NumpyBackend().dropout(rate, shape[1], dtype),
-    ):
-        layer.uniform = lambda out: out.__setitem__(Ellipsis, noise)
-        delta = _arrays(data.draw, shape, dtype, strided)
-        delta[...] = a[::-1]
-        with np.errstate(invalid="ignore"):  # inf * 0
-            results.append(
-                (layer.forward(a, training=True).copy(), layer.backward(delta))
-            )
-    assert layer._kernels is nk.compiled_kernels()  # the kernels ran
-    for compiled, reference in zip(results[1], results[0]):
-        assert compiled.dtype == dtype
-        assert_array_equal(compiled, reference)
-        assert_array_equal(np.signbit(compiled), np.signbit(reference))
 
 
 @pytest.mark.usefixtures("kernels_everywhere")
