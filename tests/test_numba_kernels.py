@@ -449,17 +449,23 @@ FEATURES = {
     "dropout": {"dropout": [0.3, 0.2]},
     "batch_norm": {"batch_norm": True},
     "both": {"dropout": 0.2, "batch_norm": True},
+    # The penalty folded into the optimizer kernel, with weighted batches
+    # (its rates then divide by a sum of weights), and left out of it where
+    # clipping needs the whole gradient first.
+    "l1, l2, class weights": {"l1": 1e-3, "alpha": 1e-2, "class_weight": "balanced"},
+    "clipping": {"clip_grad_norm": 0.5, "l1": 1e-3},
+    "amsgrad, nesterov": {"amsgrad": True, "nesterovs_momentum": False},
 }
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
 @pytest.mark.parametrize("features", sorted(FEATURES))
-def test_fits_with_dropout_and_batch_norm_kernels_equal_fits_without(
+def test_fits_with_features_equal_fits_without_kernels(
     monkeypatch, features, solver, dtype
 ):
-    if solver == "lbfgs" and features != "batch_norm":
-        pytest.skip("dropout does not work with L-BFGS")
+    if solver == "lbfgs" and ("dropout" in FEATURES[features] or "clip" in features):
+        pytest.skip("dropout and clipping do not work with L-BFGS")
     X, y = load_digits(n_class=4, return_X_y=True)
     X = (X[:200] / 16).astype(dtype)
 
@@ -479,7 +485,7 @@ def test_fits_with_dropout_and_batch_norm_kernels_equal_fits_without(
     )
     # scales, shifts, running means and variances
     batch_norm = [a for a in vars(without) if re.fullmatch("batch_norm_.*_", a)]
-    assert len(batch_norm) == 4
+    assert len(batch_norm) == 4  # (empty lists without batch norm)
     _assert_equal_fits(
         with_kernels, without, dtype, ["coefs_", "intercepts_", *batch_norm]
     )
@@ -508,6 +514,15 @@ def test_fits_with_dropout_and_batch_norm_kernels_equal_fits_without(
                 hidden_layer_sizes=(17,), loss="poisson", max_iter=3
             ),
             "counts",
+        ),
+        *(
+            (
+                lambda loss=loss: MLPRegressorScratch(
+                    hidden_layer_sizes=(17,), loss=loss, max_iter=3
+                ),
+                "multioutput",
+            )
+            for loss in ("absolute_error", "huber", "quantile")
         ),
     ],
 )
