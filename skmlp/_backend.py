@@ -129,11 +129,11 @@ class NumpyBackend(_Backend):
     @staticmethod
     def uniform(random_state):
         """``uniform(out)`` filling the 2-D ``out`` with uniform draws in
-        [0, 1) from :mod:`skmlp._random`'s counter-based generator (compiled
-        where numba runs), its keys drawn from a generator seeded by one draw
-        of the NumPy ``random_state``."""
-        keys = np.random.default_rng(_seed(random_state))
-        return CounterUniform(keys, _numba_kernels.counter_uniform_kernel)
+        [0, 1) from :mod:`skmlp._random`'s counter-based generator (whose
+        draws the compiled dropout layers remake in their kernels), its keys
+        drawn from a generator seeded by one draw of the NumPy
+        ``random_state``."""
+        return CounterUniform(np.random.default_rng(_seed(random_state)))
 
 
 class CupyBackend(_Backend):

@@ -575,8 +575,9 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
         )
 
     def __sklearn_is_fitted__(self):
-        # What check_is_fitted would find by scanning every attribute for a
-        # trailing underscore (fit sets coefs_ first), without the scan.
+        # The weights, which predict needs (scanning every attribute for a
+        # trailing underscore, check_is_fitted's default, also counts a fit
+        # that failed before setting them).
         return hasattr(self, "coefs_")
 
     def _prediction_network(self, units, backend, dtype, params=None):

@@ -199,7 +199,8 @@ def optimizer_step_spec(name):
 # The weight penalty's gradient terms (skmlp._penalties.Penalty), added to the
 # gradient g by the penalised optimizer steps in the order Penalty.add_gradient
 # adds them: W * (alpha / n), then sign(W) * (l1 / n), written without a sign
-# function (sign(W) * x is x, -x or 0, exactly).
+# function (sign(W) * x is x, -x or 0, exactly, for any W but NaN, where the
+# weights are NaN either way).
 PENALTY_TERMS = {
     "l2": ("decay", "p * decay"),
     "l1": ("l1_rate", "((p > 0) * l1_rate - (p < 0) * l1_rate)"),

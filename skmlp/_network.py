@@ -418,12 +418,10 @@ class Network:
         for layer in reversed(self.layers[:-1]):
             delta = layer.backward(delta)
         n = self.n_coefs
-        weights, scratch = self.params[:n], self.scratch[:n]
+        xp, weights, scratch = self.backend.xp, self.params[:n], self.scratch[:n]
         if penalty_gradient:
-            self.penalty.add_gradient(
-                self.backend.xp, weights, grads[:n], total_weight, scratch
-            )
-        return loss + self.penalty.value(self.backend.xp, weights, total_weight, scratch)
+            return loss + self.penalty.add(xp, weights, grads[:n], total_weight, scratch)
+        return loss + self.penalty.value(xp, weights, total_weight, scratch)
 
     def predict(self, X, chunk_rows=PREDICT_CHUNK_ROWS):
         """Network output for every row of ``X`` (a backend array or a CSR

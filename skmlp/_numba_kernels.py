@@ -50,6 +50,7 @@ import importlib
 import math
 import os
 import sys
+import tempfile
 import types
 import warnings
 
@@ -243,10 +244,13 @@ def _source_file(source, name):
     path = os.path.join(directory, f"{name}_{digest}.py")
     if not os.path.exists(path):
         try:
-            temporary = f"{path}.{os.getpid()}.tmp"
-            with open(temporary, "w", encoding="utf-8") as file:
+            # A temporary of this thread's own (threads of one process may
+            # compile the same kernel), then an atomic rename: other
+            # processes and threads see all of the file or nothing.
+            handle, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")
+            with os.fdopen(handle, "w", encoding="utf-8") as file:
                 file.write(source)
-            os.replace(temporary, path)  # atomic: other processes see all or nothing
+            os.replace(temporary, path)
         except OSError:
             return None
     return path
@@ -439,11 +443,10 @@ def _user_stacklevel():
 
 # ---------------------------------------------------------- dropout's draws
 # The kernels that make skmlp._random's draws themselves: name -> (arguments
-# after the key, what is done with draw u at (_i, _j) of the first array).
-# Dropout's forward and backward steps remake the draws of their key instead
+# after the key, what is done with draw u at (_i, _j) of the first array):
+# dropout's forward and backward steps remake the draws of their key instead
 # of writing them to memory and reading them back (twice).
 COUNTER_KERNELS = {
-    "skmlp_counter_uniform": ("unit, _out", "_out[_i, _j] = u"),
     "skmlp_dropout_forward": (
         "unit, rate, scale, _a, _out",
         "_out[_i, _j] = _a[_i, _j] * (u >= rate) * scale",
@@ -508,11 +511,6 @@ def counter_kernel(name, array):
         numba = importlib.import_module("numba")
         kernel = _LOADED[name] = _compile(numba, counter_kernel_source(name), name)
     return kernel
-
-
-def counter_uniform_kernel(out):
-    """:func:`counter_kernel` of the plain draws into ``out``."""
-    return counter_kernel("skmlp_counter_uniform", out)
 
 
 class CompiledDropout(Dropout):

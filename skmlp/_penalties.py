@@ -2,8 +2,10 @@
 
 :class:`Penalty` is the one place that knows the penalty's terms; the network
 holds one and applies it to ``params[:n_coefs]`` (the weights of every dense
-layer, never biases or other parameters) after each backward pass, so neither
-the training loop nor L-BFGS passes penalty strengths around.
+layer, never biases or other parameters): its value always with the loss, and
+its gradient either after the backward pass (L-BFGS, clipping) or inside the
+optimizer step (``adding_penalty``, or on the CPU folded into the compiled
+kernel), which the stochastic trainer asks of the backend.
 """
 
 

@@ -16,8 +16,9 @@ same value in float64). Keys come from NumPy's PCG64 generator, seeded from
 the estimator's ``random_state``, so fits reproduce.
 
 :func:`fill_reference` computes the draws with NumPy's ``uint32`` ufuncs (the
-readable reference, and what runs where numba does not); the compiled loop
-in :mod:`skmlp._numba_kernels` gives the same bits.
+readable reference, and what runs where numba does not); the compiled
+dropout kernels of :mod:`skmlp._numba_kernels` remake the same bits inside
+their loops (:class:`~skmlp._numba_kernels.CompiledDropout`).
 """
 
 import numpy as np
@@ -42,15 +43,14 @@ def _lowbias32(x, shifted):
 
 
 class CounterUniform:
-    """``fill(out)``: fill the float array ``out`` (2-D, rows of units) with
-    uniform draws in ``[0, 1)``, draw ``k`` (``k`` the flat row-major index)
-    being the hash of ``k`` under a fresh key from ``keys`` (a NumPy
-    ``Generator``). ``compiled(out)`` gives the compiled loop to use, or None
-    for :func:`fill_reference`."""
+    """``uniform(out)``: fill the float array ``out`` (2-D, rows of units)
+    with uniform draws in ``[0, 1)``, draw ``k`` (``k`` the flat row-major
+    index) being the hash of ``k`` under a fresh key from ``keys`` (a NumPy
+    ``Generator``). A compiled layer takes the key itself (:meth:`next_key`)
+    and remakes the draws in its own loops."""
 
-    def __init__(self, keys, compiled):
+    def __init__(self, keys):
         self._keys = keys
-        self._compiled = compiled
         self._counters = np.empty(0, np.uint32)  # 0, 1, 2, ... (reference)
         self._work = np.empty((2, 0), np.uint32)
 
@@ -62,12 +62,8 @@ class CounterUniform:
         return tuple(int(k) for k in self._keys.integers(0, 2**32, 2, np.uint64))
 
     def fill(self, out, key):
-        """The draws of ``key`` into ``out``."""
+        """The draws of ``key`` into ``out``, by :func:`fill_reference`."""
         low, high = key
-        kernel = self._compiled(out)
-        if kernel is not None:
-            kernel(np.uint32(low), np.uint32(high), unit(out.dtype), out)
-            return
         if self._counters.size < out.size:
             self._counters = np.arange(out.size, dtype=np.uint32)
             self._work = np.empty((2, out.size), np.uint32)

@@ -194,7 +194,7 @@ class Trainer:
                         network.grads,
                         self.learning_rate,
                         network.scratch,
-                        batch_weight(yb, wb),
+                        batch_weight(yb, wb) if fold else None,
                     )
                     epoch_loss = epoch_loss + batch_loss * yb.shape[0]
                     trained_rows += yb.shape[0]
