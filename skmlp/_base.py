@@ -296,7 +296,12 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
 
         self._keep_layers(backend.to_host(network.params), network.shapes)
         self._keep_running_statistics(backend.to_host(network.state))
-        if not all(np.isfinite(p).all() for p in self.coefs_ + self.intercepts_):
+        fitted = [
+            *self._trainable_layers(),
+            *self.batch_norm_running_means_,
+            *self.batch_norm_running_vars_,
+        ]
+        if not all(np.isfinite(values).all() for values in fitted):
             raise ValueError(self._diverged_message())
         if not (lbfgs or incremental or result.stopped):
             warn(

@@ -466,3 +466,19 @@ def test_running_statistics_at_other_weights_leave_the_network_as_it_was():
     network.params[...] = other
     network.set_running_statistics(X)
     assert_array_equal(at_other, network.state)
+
+
+def test_running_statistics_that_overflow_are_reported_as_divergence():
+    # Normalised, the weights stay finite while a huge column's running
+    # variance overflows float32: the model would predict a constant.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 5)).astype(np.float32)
+    X[:, 0] *= 1e20
+    y = rng.randint(0, 2, 200)
+    model = MLPClassifierScratch(
+        hidden_layer_sizes=(8,), batch_norm=True, max_iter=5, random_state=0
+    )
+    expected = pytest.raises(ValueError, match="non-finite parameter weights.*Scale")
+    with expected, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, y)
