@@ -374,12 +374,13 @@ def penalised_fused_step(optimizer, kernels, penalty, n_coefs):
     arguments = _STEP_ARGUMENTS.get(type(optimizer))
     if arguments is None:
         return None
+    terms = penalty.terms
 
     def step(params, grads, learning_rate, scratch, total_weight):
         name, scalars, states = arguments(optimizer, learning_rate)
         rates = penalty.rates(total_weight)
         n = n_coefs
-        kernels.penalised_step(name, penalty.terms)(
+        kernels.penalised_step(name, terms)(
             grads[:n], *rates, *scalars, params[:n], *(state[:n] for state in states)
         )
         kernels.optimizer_steps[name](

@@ -506,11 +506,28 @@ def counter_kernel(name, array):
     ``array``)."""
     if kernels_for(array) is None:
         return None
+    return _written_out(name, counter_kernel_source)
+
+
+def _written_out(name, make_source):
+    """The numba dispatcher of the function ``name`` of the source
+    ``make_source(name)`` (made only then), compiled (or loaded from the cache) at its first use
+    and kept with the loaded kernels. For kernels written out here rather
+    than generated from an ``ElementwiseSpec``; callers ask
+    :func:`kernels_for` first, which has imported numba."""
     kernel = _LOADED.get(name)
     if kernel is None:
         numba = importlib.import_module("numba")
-        kernel = _LOADED[name] = _compile(numba, counter_kernel_source(name), name)
+        kernel = _LOADED[name] = _compile(numba, make_source(name), name)
     return kernel
+
+
+def sums_rows_in_order(array):
+    """Whether NumPy's sum over the rows of the 2-D ``array`` adds them up row
+    after row from the first, as the compiled sums do: yes for several
+    columns; a single column NumPy sums pairwise, so the compiled sums leave
+    it to NumPy."""
+    return array.shape[1] > 1
 
 
 class CompiledDropout(Dropout):
@@ -579,7 +596,7 @@ class CompiledActivation:
         (the gradient of the bias added in :meth:`forward`) into ``sums``:
         in the same pass where a kernel computes the derivative."""
         derivative = self._derivative(delta)
-        if derivative is not None and delta.shape[1] > 1:
+        if derivative is not None and sums_rows_in_order(delta):
             derivative(a, delta, column_sums=sums)
             return
         # (NumPy adds up a single column pairwise, not row after row.)
@@ -628,8 +645,8 @@ def compiled_step(optimizer, penalty=None, n_coefs=0):
 # they make three). Every sum starts at 0 and adds row after row,
 # from the first: the order of NumPy's sum over the rows of a matrix of
 # several columns, so the results are the reference's
-# (BatchNorm._centre_and_variance, _scale_gradient) bit for bit. NumPy sums a
-# single column pairwise; that case runs the reference.
+# (BatchNorm._centre_and_variance, _scale_gradient) bit for bit, where
+# sums_rows_in_order says NumPy sums that way; elsewhere the reference runs.
 _BATCH_NORM_SUMS = '''\
 # Batch normalization's fused reductions, written by skmlp
 # (skmlp/_numba_kernels.py); any edit is overwritten.
@@ -653,18 +670,12 @@ def scale_gradient(delta, normalised, scale_grad):
             scale_grad[j] += delta[i, j] * normalised[i, j]
 '''
 
-_COMPILED_SUMS = {}  # name -> numba dispatcher, compiled at first use
-
-
 def _batch_norm_sums(name, array):
     """The compiled reduction ``name`` of :data:`_BATCH_NORM_SUMS` for the
     2-D ``array``, or None where the reference is to run."""
-    if array.shape[1] < 2 or kernels_for(array) is None:
+    if not sums_rows_in_order(array) or kernels_for(array) is None:
         return None
-    if name not in _COMPILED_SUMS:
-        numba = importlib.import_module("numba")  # kernels_for imported it
-        _COMPILED_SUMS[name] = _compile(numba, _BATCH_NORM_SUMS, name)
-    return _COMPILED_SUMS[name]
+    return _written_out(name, lambda _: _BATCH_NORM_SUMS)
 
 
 class CompiledBatchNorm(FusedBatchNorm):

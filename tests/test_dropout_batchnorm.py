@@ -259,7 +259,7 @@ def test_dropout_reduces_overfitting_on_a_small_noisy_set():
             gaps[rate].append(model.score(X_train, y_train) - model.score(X_test, y_test))
             losses[rate].append(log_loss(y_test, model.predict_proba(X_test)))
     assert np.mean(gaps[0.5]) < np.mean(gaps[0.0])
-    assert np.mean(losses[0.5]) < 0.85 * np.mean(losses[0.0])
+    assert np.mean(losses[0.5]) < 0.8 * np.mean(losses[0.0])
 
 
 def test_early_stopping_restores_the_best_epochs_statistics(
