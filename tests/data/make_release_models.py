@@ -7,9 +7,13 @@ Run once per release, from the project root::
 
 It writes ``skmlp-VERSION-{classifier,regressor}.{skops,pkl}`` and
 ``skmlp-VERSION-expected.json`` (the predictions they must keep giving).
+``--label NAME`` saves a format between releases as ``VERSION+NAME`` (as
+``0.1.0+flat``: the last files saved while every module sat in ``skmlp/``
+itself, before the package was split into subpackages).
 Never rewrite the files of an earlier release.
 """
 
+import argparse
 import json
 import pickle
 import warnings
@@ -27,20 +31,29 @@ HERE = Path(__file__).parent
 
 def release_models():
     """Two small models that exercise the saved state: a classifier with
-    Adam's moments and a step schedule, a Poisson regressor with SGD."""
+    AMSGrad's moments, a cosine schedule, dropout, batch normalization and
+    class weights; a Huber regressor with RMSprop, a step schedule and an L1
+    penalty."""
     X, y = load_iris(return_X_y=True)
     classifier = MLPClassifierScratch(
-        hidden_layer_sizes=(5,),
-        learning_rate="step",
-        step_size=3,
+        hidden_layer_sizes=(5, 4),
+        activation="gelu",
+        amsgrad=True,
+        learning_rate="cosine",
         learning_rate_init=0.01,
+        dropout=(0.1, 0.0),
+        batch_norm=True,
+        class_weight={0: 1.0, 1: 2.0, 2: 0.5},
         max_iter=8,
         random_state=0,
     ).fit(X, y)
     regressor = MLPRegressorScratch(
-        loss="poisson",
+        loss="huber",
         hidden_layer_sizes=(4,),
-        solver="sgd",
+        solver="rmsprop",
+        learning_rate="step",
+        step_size=3,
+        l1=1e-3,
         learning_rate_init=0.01,
         max_iter=8,
         random_state=0,
@@ -48,8 +61,8 @@ def release_models():
     return {"classifier": classifier, "regressor": regressor}
 
 
-def main():
-    version = skmlp.__version__
+def main(label=None):
+    version = skmlp.__version__ + ("" if label is None else f"+{label}")
     X = load_iris(return_X_y=True)[0][::15]
     # A pickle made with NumPy 2 names numpy._core, which NumPy 1 lacks.
     expected = {"numpy": np.__version__, "X": X.tolist()}
@@ -64,6 +77,8 @@ def main():
 
 
 if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--label", help="save as VERSION+LABEL")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the short fits' ConvergenceWarning
-        main()
+        main(parser.parse_args().label)
