@@ -13,8 +13,8 @@ import time
 import numba
 import numpy as np
 
-from skmlp._backend import NumpyBackend
-from skmlp._optimizers import Adam
+from skmlp._backends.backends import NumpyBackend
+from skmlp._nn.optimizers import Adam
 
 
 @numba.njit(parallel=True, error_model="numpy")

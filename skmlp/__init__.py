@@ -1,7 +1,15 @@
 """skmlp: scikit-learn's multilayer perceptron on a hand-written backprop core."""
 
-from ._classifier import MLPClassifierScratch
-from ._regressor import MLPRegressorScratch
+from ._estimators.classifier import MLPClassifierScratch
+from ._estimators.regressor import MLPRegressorScratch
 from ._version import __version__ as __version__
 
 __all__ = ["MLPClassifierScratch", "MLPRegressorScratch"]
+
+# Saved models (pickle, skops) name a class by its __module__: the public
+# path, so that moving the code inside the package never breaks a saved file.
+# (Files saved before the move name skmlp._classifier / skmlp._regressor,
+# which still lead here.)
+for _public in (MLPClassifierScratch, MLPRegressorScratch):
+    _public.__module__ = __name__
+del _public

@@ -32,9 +32,9 @@ from skl2onnx.common.data_types import (
 from skl2onnx.common.utils_classifier import get_label_classes
 from skl2onnx.proto import onnx_proto
 
-from ._backend import NumpyBackend
-from ._classifier import MLPClassifierScratch
-from ._regressor import MLPRegressorScratch
+from ._backends.backends import NumpyBackend
+from ._estimators.classifier import MLPClassifierScratch
+from ._estimators.regressor import MLPRegressorScratch
 
 __all__ = ["HIDDEN_ACTIVATIONS", "LAYERS", "OUTPUTS"]
 

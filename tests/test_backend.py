@@ -32,20 +32,22 @@ from sklearn.utils import get_tags
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.utils.fixes import parse_version
 
-import skmlp._base
-from skmlp import MLPClassifierScratch, MLPRegressorScratch, _backend, _cupy_kernels
+import skmlp._estimators.base
+from skmlp import MLPClassifierScratch, MLPRegressorScratch
 from skmlp.__main__ import main
-from skmlp._activations import ACTIVATIONS
-from skmlp._backend import (
+from skmlp._backends import backends as _backend
+from skmlp._backends.backends import (
     BackendUnavailableError,
     CupyBackend,
     NumpyBackend,
     get_backend,
     out_of_memory_message,
 )
-from skmlp._losses import OUTPUTS
-from skmlp._optimizers import OPTIMIZERS, SGD, Adam, RMSprop
-from skmlp._penalties import adding_penalty
+from skmlp._kernels import cuda as _cupy_kernels
+from skmlp._nn.activations import ACTIVATIONS
+from skmlp._nn.losses import OUTPUTS
+from skmlp._nn.optimizers import OPTIMIZERS, SGD, Adam, RMSprop
+from skmlp._nn.penalties import adding_penalty
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -274,7 +276,7 @@ def simulated_device(monkeypatch):
     def select(name):
         return device if name == "cupy" else get_backend(name)
 
-    monkeypatch.setattr(skmlp._base, "get_backend", select)
+    monkeypatch.setattr(skmlp._estimators.base, "get_backend", select)
     return device
 
 

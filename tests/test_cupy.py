@@ -23,16 +23,16 @@ from sklearn.datasets import make_classification, make_multilabel_classification
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmlp import MLPClassifierScratch, MLPRegressorScratch
-from skmlp._activations import ACTIVATIONS
-from skmlp._backend import (
+from skmlp._backends.backends import (
     CupyBackend,
     NumpyBackend,
     _cuda_device_problem,
     get_backend,
     is_device_array,
 )
-from skmlp._cupy_kernels import FUSED_OUTPUTS, FusedActivation
-from skmlp._losses import OUTPUTS
+from skmlp._kernels.cuda import FUSED_OUTPUTS, FusedActivation
+from skmlp._nn.activations import ACTIVATIONS
+from skmlp._nn.losses import OUTPUTS
 
 cupy = pytest.importorskip("cupy")
 if _cuda_device_problem(cupy):

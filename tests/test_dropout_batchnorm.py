@@ -14,10 +14,12 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import log_loss
 from test_backend import numpy_kernels
 
-from skmlp import MLPClassifierScratch, MLPRegressorScratch, _base, _cupy_kernels
-from skmlp._backend import NumpyBackend
-from skmlp._layers import BatchNorm, Dropout
-from skmlp._network import Network
+from skmlp import MLPClassifierScratch, MLPRegressorScratch
+from skmlp._backends.backends import NumpyBackend
+from skmlp._estimators import base as _base
+from skmlp._kernels import cuda as _cupy_kernels
+from skmlp._nn.layers import BatchNorm, Dropout
+from skmlp._nn.network import Network
 
 
 @pytest.fixture(autouse=True)

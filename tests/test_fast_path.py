@@ -12,12 +12,12 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy.special import erf
 
-from skmlp._activations import ACTIVATIONS
-from skmlp._backend import get_backend
-from skmlp._losses import OUTPUTS
-from skmlp._network import Network
-from skmlp._penalties import Penalty
-from skmlp._training import _take_rows
+from skmlp._backends.backends import get_backend
+from skmlp._nn.activations import ACTIVATIONS
+from skmlp._nn.losses import OUTPUTS
+from skmlp._nn.network import Network
+from skmlp._nn.penalties import Penalty
+from skmlp._training.trainer import _take_rows
 
 BACKEND = get_backend("numpy")
 # Activations whose derivative jumps at 0 (elu's is continuous there).

@@ -12,9 +12,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy.special import erf, expit, softmax
 
-from skmlp._backend import NumpyBackend
-from skmlp._network import Network
-from skmlp._penalties import Penalty
+from skmlp._backends.backends import NumpyBackend
+from skmlp._nn.network import Network
+from skmlp._nn.penalties import Penalty
 
 OUTPUTS = ["softmax", "logistic", "identity"]
 STEP = 1e-6

@@ -7,14 +7,14 @@ from _parity_helpers import finite_difference_gradient
 from scipy.special import expit
 
 from skmlp import MLPClassifierScratch, MLPRegressorScratch
-from skmlp._activations import ACTIVATIONS
-from skmlp._backend import NumpyBackend
-from skmlp._initializers import INITIALIZERS
-from skmlp._layers import Activation, Dense
-from skmlp._losses import REGRESSION_LOSSES
-from skmlp._network import Network, bind, parameter_slots, state_slots
-from skmlp._penalties import Penalty
-from skmlp._solvers import SOLVERS
+from skmlp._backends.backends import NumpyBackend
+from skmlp._nn.activations import ACTIVATIONS
+from skmlp._nn.initializers import INITIALIZERS
+from skmlp._nn.layers import Activation, Dense
+from skmlp._nn.losses import REGRESSION_LOSSES
+from skmlp._nn.network import Network, bind, parameter_slots, state_slots
+from skmlp._nn.penalties import Penalty
+from skmlp._training.drivers import SOLVERS
 
 
 class Softplus:

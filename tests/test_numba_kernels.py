@@ -21,13 +21,14 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import load_digits
 
-from skmlp import MLPClassifierScratch, MLPRegressorScratch, _cupy_kernels
-from skmlp import _numba_kernels as nk
-from skmlp._activations import ACTIVATIONS
-from skmlp._backend import NumpyBackend
-from skmlp._layers import BatchNorm
-from skmlp._optimizers import SGD, Adam, RMSprop
-from skmlp._penalties import Penalty
+from skmlp import MLPClassifierScratch, MLPRegressorScratch
+from skmlp._backends.backends import NumpyBackend
+from skmlp._kernels import cpu as nk
+from skmlp._kernels import cuda as _cupy_kernels
+from skmlp._nn.activations import ACTIVATIONS
+from skmlp._nn.layers import BatchNorm
+from skmlp._nn.optimizers import SGD, Adam, RMSprop
+from skmlp._nn.penalties import Penalty
 
 numba = pytest.importorskip("numba")
 

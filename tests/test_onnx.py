@@ -13,13 +13,10 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from skmlp import (
-    MLPClassifierScratch,
-    MLPRegressorScratch,
-    _activations,
-    _layers,
-    _losses,
-)
+from skmlp import MLPClassifierScratch, MLPRegressorScratch
+from skmlp._nn import activations as _activations
+from skmlp._nn import layers as _layers
+from skmlp._nn import losses as _losses
 
 ort = pytest.importorskip("onnxruntime")
 skl2onnx = pytest.importorskip("skl2onnx")

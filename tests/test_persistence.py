@@ -30,6 +30,12 @@ from skmlp import MLPClassifierScratch, MLPRegressorScratch
 sio = pytest.importorskip("skops.io")
 
 OURS = {
+    MLPClassifierScratch: "skmlp.MLPClassifierScratch",
+    MLPRegressorScratch: "skmlp.MLPRegressorScratch",
+}
+# Where files saved before the estimators moved into skmlp._estimators (and
+# took the public path as their __module__) say the classes are.
+EARLIER = {
     MLPClassifierScratch: "skmlp._classifier.MLPClassifierScratch",
     MLPRegressorScratch: "skmlp._regressor.MLPRegressorScratch",
 }
@@ -58,6 +64,17 @@ def assert_same_model(a, b):
     assert a.loss_curve_ == b.loss_curve_
     for p, q in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
         assert_array_equal(p, q)
+
+
+@pytest.mark.parametrize("Estimator", list(OURS))
+def test_saved_models_name_the_public_path(Estimator):
+    # Not the module inside the package that defines the class, which may
+    # move: a pickle names skmlp and the class, and nothing deeper.
+    model, _, _ = fitted(Estimator)
+    assert Estimator.__module__ == "skmlp"
+    data = pickle.dumps(model)
+    assert b"skmlp" in data and Estimator.__name__.encode() in data
+    assert b"skmlp._" not in data
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
@@ -261,7 +278,8 @@ def test_models_of_earlier_releases_load(version, file_format):
             # scikit-learn version, says so.
             warnings.simplefilter("ignore", InconsistentVersionWarning)
             if file_format == "skops":
-                model = sio.load(path, trusted=[OURS[Estimator]])
+                assert sio.get_untrusted_types(file=path) == [EARLIER[Estimator]]
+                model = sio.load(path, trusted=[EARLIER[Estimator]])
             else:
                 with open(path, "rb") as f:
                     model = pickle.load(f)

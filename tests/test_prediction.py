@@ -10,8 +10,8 @@ import pytest
 from sklearn.datasets import load_iris
 
 from skmlp import MLPClassifierScratch, MLPRegressorScratch
-from skmlp._network import Network
-from skmlp._prediction import MAX_REUSED_ROWS
+from skmlp._nn.inference import MAX_REUSED_ROWS
+from skmlp._nn.network import Network
 
 
 def fitted(**params):

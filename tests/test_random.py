@@ -12,9 +12,10 @@ from numpy.testing import assert_array_equal
 from scipy import stats
 from sklearn.datasets import load_digits
 
-from skmlp import MLPClassifierScratch, _random
-from skmlp import _numba_kernels as nk
-from skmlp._backend import NumpyBackend
+from skmlp import MLPClassifierScratch
+from skmlp._backends.backends import NumpyBackend
+from skmlp._kernels import cpu as nk
+from skmlp._nn import random as _random
 
 numba = pytest.importorskip("numba")
 

@@ -12,7 +12,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from test_corner_cases import exploding_regression, interrupt_after
 
-from skmlp import MLPClassifierScratch, MLPRegressorScratch, _backend
+from skmlp import MLPClassifierScratch, MLPRegressorScratch
+from skmlp._backends import backends as _backend
 
 SMALL = {"hidden_layer_sizes": (5,), "random_state": 0}
 

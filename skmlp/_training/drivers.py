@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils.optimize import _check_optimize_result
 
-from ._callbacks import NO_STEPS
-from ._lbfgs import minimize_lbfgs
-from ._optimizers import OPTIMIZERS
-from ._warnings import at_user_call, warn
+from .._nn.optimizers import OPTIMIZERS
+from .._utils.warnings import at_user_call, warn
+from .callbacks import NO_STEPS
+from .lbfgs import minimize_lbfgs
 
 # Every value of the estimators' ``solver`` parameter.
 SOLVERS = ("lbfgs", *OPTIMIZERS)

@@ -16,9 +16,9 @@ import math
 from functools import cached_property
 from itertools import pairwise
 
-from ._initializers import INITIALIZERS
-from ._layers import PARAMETER_GROUPS, Activation, BatchNorm, Dense, Dropout, RowBuffer
-from ._penalties import Penalty
+from .initializers import INITIALIZERS
+from .layers import PARAMETER_GROUPS, Activation, BatchNorm, Dense, Dropout, RowBuffer
+from .penalties import Penalty
 
 # Rows per chunk of a prediction: its hidden activations stay small (and in
 # cache on a CPU) however many rows are predicted.

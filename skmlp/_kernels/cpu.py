@@ -52,19 +52,19 @@ import os
 import sys
 import tempfile
 import types
-import warnings
 
 import numpy as np
 
-from . import _random
-from ._cupy_kernels import (
+from .._nn import random as _random
+from .._nn.layers import Dropout
+from .._nn.penalties import adding_penalty
+from .._utils.warnings import warn
+from .cuda import (
     ElementwiseKernels,
     FusedBatchNorm,
     fused_step,
     penalised_fused_step,
 )
-from ._layers import Dropout
-from ._penalties import adding_penalty
 
 # Numba is started (imported, its compiler set up, the cached kernels loaded:
 # 0.5-3 s, see docs/benchmarks.md) at the first array of at least this many
@@ -371,13 +371,12 @@ def _load_kernels():
     try:
         numba = importlib.import_module("numba")
     except ImportError as exc:
-        warnings.warn(
+        warn(
             f"skmlp could not import numba ({exc}), so it trains with NumPy "
             "ufuncs instead of fused compiled kernels: the same results, up to "
             "~15% slower on large networks. Install numba (`pip install "
             "numba`) to get them back.",
             UserWarning,
-            stacklevel=_user_stacklevel(),
         )
         return None
 
@@ -428,17 +427,6 @@ def reference_only():
     finally:
         MIN_KERNEL_SIZE = saved[0]
         _LOADED.update(saved[1])
-
-
-def _user_stacklevel():
-    """``stacklevel`` pointing a warning at the first frame outside skmlp
-    and scikit-learn (which wraps ``fit``): the user's call."""
-    package = os.path.dirname(__file__)
-    sklearn = os.path.dirname(importlib.import_module("sklearn").__file__)
-    frame, level = sys._getframe(1), 1
-    while frame is not None and frame.f_code.co_filename.startswith((package, sklearn)):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 # ---------------------------------------------------------- dropout's draws

@@ -32,10 +32,10 @@ from typing import NamedTuple
 import numpy as np
 from scipy.special import erf
 
-from ._activations import ACTIVATIONS, INV_SQRT_2PI, SQRT_HALF
-from ._layers import BatchNorm, Dropout
-from ._losses import IdentitySquaredError, SigmoidLogLoss, SoftmaxLogLoss
-from ._optimizers import SGD, Adam, RMSprop
+from .._nn.activations import ACTIVATIONS, INV_SQRT_2PI, SQRT_HALF
+from .._nn.layers import BatchNorm, Dropout
+from .._nn.losses import IdentitySquaredError, SigmoidLogLoss, SoftmaxLogLoss
+from .._nn.optimizers import SGD, Adam, RMSprop
 
 
 class ElementwiseSpec(NamedTuple):

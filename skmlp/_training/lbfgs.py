@@ -9,7 +9,7 @@ no per-layer packing or unpacking.
 import numpy as np
 import scipy.optimize
 
-from ._callbacks import NO_STEPS
+from .callbacks import NO_STEPS
 
 
 class LbfgsRun:

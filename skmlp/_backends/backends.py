@@ -22,12 +22,12 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit as _numpy_expit
 
-from . import _numba_kernels
-from ._activations import ACTIVATIONS
-from ._cupy_kernels import BIAS_ACTIVATION
-from ._losses import OUTPUTS
-from ._penalties import adding_penalty
-from ._random import CounterUniform
+from .._kernels import cpu as _numba_kernels
+from .._kernels.cuda import BIAS_ACTIVATION
+from .._nn.activations import ACTIVATIONS
+from .._nn.losses import OUTPUTS
+from .._nn.penalties import adding_penalty
+from .._nn.random import CounterUniform
 
 BACKENDS = ("numpy", "cupy", "auto")
 
@@ -145,7 +145,7 @@ class CupyBackend(_Backend):
     shares_host_memory = False
 
     def __init__(self, cupy):
-        from . import _cupy_kernels
+        from .._kernels import cuda as _cupy_kernels
 
         self.xp = cupy
         self._fused = _cupy_kernels

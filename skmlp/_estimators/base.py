@@ -22,8 +22,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._activations import ACTIVATIONS
-from ._backend import (
+from .._backends.backends import (
     BACKENDS,
     BackendUnavailableError,
     explain_out_of_memory,
@@ -33,18 +32,23 @@ from ._backend import (
     predict_out_of_memory_message,
     supports_sparse,
 )
-from ._callbacks import CallbackSupport, begin_fit_task, with_callbacks
-from ._initializers import INITIALIZERS
-from ._network import PREDICT_CHUNK_ROWS, Network, layer_views, paired_views
-from ._optimizers import OPTIMIZERS
-from ._penalties import Penalty
-from ._prediction import MAX_REUSED_ROWS, ReusedNetwork
-from ._schedules import SCHEDULES, LearningRateSchedule
-from ._scoring import check_scoring, held_out_loss_score, held_out_scorer_score
-from ._solvers import SOLVERS, fit_lbfgs, fit_stochastic, stochastic_result
-from ._training import EpochSettings, Trainer
-from ._version import __version__
-from ._warnings import warn
+from .._nn.activations import ACTIVATIONS
+from .._nn.inference import MAX_REUSED_ROWS, ReusedNetwork
+from .._nn.initializers import INITIALIZERS
+from .._nn.network import PREDICT_CHUNK_ROWS, Network, layer_views, paired_views
+from .._nn.optimizers import OPTIMIZERS
+from .._nn.penalties import Penalty
+from .._training.callbacks import CallbackSupport, begin_fit_task, with_callbacks
+from .._training.drivers import SOLVERS, fit_lbfgs, fit_stochastic, stochastic_result
+from .._training.schedules import SCHEDULES, LearningRateSchedule
+from .._training.trainer import EpochSettings, Trainer
+from .._training.validation import (
+    check_scoring,
+    held_out_loss_score,
+    held_out_scorer_score,
+)
+from .._utils.warnings import warn
+from .._version import __version__
 
 
 class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):

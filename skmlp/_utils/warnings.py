@@ -18,7 +18,7 @@ import sklearn
 _LIBRARY_FILES = (
     *(
         os.path.dirname(os.path.abspath(module.__file__)) + os.sep
-        for module in (sys.modules[__package__], sklearn)
+        for module in (sys.modules[__name__.partition(".")[0]], sklearn)
     ),
     os.path.abspath(contextlib.__file__),
 )

@@ -10,12 +10,12 @@ import dataclasses
 
 import numpy as np
 
-from ._callbacks import NO_STEPS
-from ._layers import is_sparse
-from ._network import batch_weight
-from ._optimizers import optimizer_from_state, refuse_unknown_state
-from ._schedules import LearningRateSchedule
-from ._warnings import warn
+from .._nn.layers import is_sparse
+from .._nn.network import batch_weight
+from .._nn.optimizers import optimizer_from_state, refuse_unknown_state
+from .._utils.warnings import warn
+from .callbacks import NO_STEPS
+from .schedules import LearningRateSchedule
 
 
 @dataclasses.dataclass
