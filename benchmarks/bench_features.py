@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_cpu import ADAM, mnist_like, ratio, time_epochs
 
 from skmlp import MLPClassifierScratch
-from skmlp._kernels.cpu import reference_only
+from skmlp._kernels import reference_only
 
 FEATURES = {
     "off": {},

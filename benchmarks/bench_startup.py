@@ -45,7 +45,7 @@ import contextlib, sys, time, warnings
 sys.path.insert(0, {benchmarks!r})
 from bench_cpu import HIDDEN, mnist_like
 from skmlp import MLPClassifierScratch
-from skmlp._kernels.cpu import reference_only
+from skmlp._kernels import reference_only
 X, y = mnist_like(5000)
 warnings.simplefilter("ignore")
 switch = reference_only() if {ufuncs} else contextlib.nullcontext()

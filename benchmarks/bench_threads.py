@@ -13,8 +13,8 @@ import time
 import numba
 import numpy as np
 
-from skmlp._backends.backends import NumpyBackend
-from skmlp._nn.optimizers import Adam
+from skmlp._backends import NumpyBackend
+from skmlp._nn import Adam
 
 
 @numba.njit(parallel=True, error_model="numpy")

@@ -13,9 +13,8 @@ from scipy.special import expit, softmax, xlogy
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 
-from skmlp._backends.backends import NumpyBackend
-from skmlp._nn.network import Network
-from skmlp._nn.penalties import Penalty
+from skmlp._backends import NumpyBackend
+from skmlp._nn import Network, Penalty
 
 
 def fit_quietly(estimator, X, y, **fit_params):

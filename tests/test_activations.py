@@ -14,9 +14,9 @@ from sklearn.model_selection import train_test_split
 from test_backend import numpy_kernels
 
 from skmlp import MLPClassifierScratch
-from skmlp._backends.backends import NumpyBackend
+from skmlp._backends import NumpyBackend
 from skmlp._kernels import cuda as _cupy_kernels
-from skmlp._nn.activations import ACTIVATIONS
+from skmlp._nn import ACTIVATIONS
 
 # PyTorch's functions of the same names, at their defaults: leaky_relu's
 # negative_slope=0.01, elu's alpha=1.0, gelu's approximate='none'.

@@ -111,5 +111,5 @@ def test_no_import_cycles():
 
 def test_the_checks_see_imports():
     # The checks above pass vacuously if the parsing finds nothing.
-    assert "skmlp._nn.network" in GRAPH["skmlp._estimators.base"]
-    assert "skmlp._kernels.cpu" in GRAPH["skmlp._backends.backends"]
+    assert "skmlp._nn" in GRAPH["skmlp._estimators.base"]
+    assert "skmlp._kernels.cpu" in GRAPH["skmlp._kernels"]

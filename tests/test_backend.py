@@ -35,19 +35,24 @@ from sklearn.utils.fixes import parse_version
 import skmlp._estimators.base
 from skmlp import MLPClassifierScratch, MLPRegressorScratch
 from skmlp.__main__ import main
-from skmlp._backends import backends as _backend
-from skmlp._backends.backends import (
+from skmlp._backends import (
     BackendUnavailableError,
     CupyBackend,
     NumpyBackend,
     get_backend,
     out_of_memory_message,
 )
+from skmlp._backends import backends as _backend
 from skmlp._kernels import cuda as _cupy_kernels
-from skmlp._nn.activations import ACTIVATIONS
-from skmlp._nn.losses import OUTPUTS
-from skmlp._nn.optimizers import OPTIMIZERS, SGD, Adam, RMSprop
-from skmlp._nn.penalties import adding_penalty
+from skmlp._nn import (
+    ACTIVATIONS,
+    OPTIMIZERS,
+    OUTPUTS,
+    SGD,
+    Adam,
+    RMSprop,
+    adding_penalty,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 

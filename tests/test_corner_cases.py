@@ -18,7 +18,7 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.preprocessing import StandardScaler
 
 from skmlp import MLPClassifierScratch, MLPRegressorScratch
-from skmlp._nn.network import Network
+from skmlp._nn import Network
 
 
 def breast_cancer():

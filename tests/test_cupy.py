@@ -30,9 +30,8 @@ from skmlp._backends.backends import (
     get_backend,
     is_device_array,
 )
-from skmlp._kernels.cuda import FUSED_OUTPUTS, FusedActivation
-from skmlp._nn.activations import ACTIVATIONS
-from skmlp._nn.losses import OUTPUTS
+from skmlp._kernels import FUSED_OUTPUTS, FusedActivation
+from skmlp._nn import ACTIVATIONS, OUTPUTS
 
 cupy = pytest.importorskip("cupy")
 if _cuda_device_problem(cupy):

@@ -15,11 +15,10 @@ from sklearn.metrics import log_loss
 from test_backend import numpy_kernels
 
 from skmlp import MLPClassifierScratch, MLPRegressorScratch
-from skmlp._backends.backends import NumpyBackend
+from skmlp._backends import NumpyBackend
 from skmlp._estimators import base as _base
 from skmlp._kernels import cuda as _cupy_kernels
-from skmlp._nn.layers import BatchNorm, Dropout
-from skmlp._nn.network import Network
+from skmlp._nn import BatchNorm, Dropout, Network
 
 
 @pytest.fixture(autouse=True)

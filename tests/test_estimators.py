@@ -19,7 +19,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 
 from skmlp import MLPClassifierScratch, MLPRegressorScratch
-from skmlp._nn.network import Network
+from skmlp._nn import Network
 
 
 def fit_quietly(estimator, X, y):

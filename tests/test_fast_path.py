@@ -12,11 +12,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy.special import erf
 
-from skmlp._backends.backends import get_backend
-from skmlp._nn.activations import ACTIVATIONS
-from skmlp._nn.losses import OUTPUTS
-from skmlp._nn.network import Network
-from skmlp._nn.penalties import Penalty
+from skmlp._backends import get_backend
+from skmlp._nn import ACTIVATIONS, OUTPUTS, Network, Penalty
 from skmlp._training.trainer import _take_rows
 
 BACKEND = get_backend("numpy")

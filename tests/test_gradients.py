@@ -12,9 +12,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy.special import erf, expit, softmax
 
-from skmlp._backends.backends import NumpyBackend
-from skmlp._nn.network import Network
-from skmlp._nn.penalties import Penalty
+from skmlp._backends import NumpyBackend
+from skmlp._nn import Network, Penalty
 
 OUTPUTS = ["softmax", "logistic", "identity"]
 STEP = 1e-6

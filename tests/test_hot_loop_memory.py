@@ -13,12 +13,9 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from skmlp._backends.backends import get_backend
-from skmlp._nn.network import Network
-from skmlp._nn.optimizers import OPTIMIZERS
-from skmlp._nn.penalties import Penalty
-from skmlp._training.schedules import LearningRateSchedule
-from skmlp._training.trainer import EpochSettings, Trainer
+from skmlp._backends import get_backend
+from skmlp._nn import OPTIMIZERS, Network, Penalty
+from skmlp._training import EpochSettings, LearningRateSchedule, Trainer
 
 N_FEATURES, N_OUTPUTS = 20, 10
 

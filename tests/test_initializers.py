@@ -11,9 +11,8 @@ from numpy.testing import assert_array_equal
 from sklearn.datasets import make_classification
 
 from skmlp import MLPClassifierScratch, MLPRegressorScratch
-from skmlp._backends.backends import NumpyBackend
-from skmlp._nn.initializers import INITIALIZERS
-from skmlp._nn.network import Network
+from skmlp._backends import NumpyBackend
+from skmlp._nn import INITIALIZERS, Network
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 

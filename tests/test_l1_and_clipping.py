@@ -18,11 +18,9 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 
 from skmlp import MLPClassifierScratch, MLPRegressorScratch
-from skmlp._backends.backends import NumpyBackend
-from skmlp._nn.network import Network
-from skmlp._nn.optimizers import OPTIMIZERS
-from skmlp._nn.penalties import Penalty
-from skmlp._training.trainer import clip_gradient_norm
+from skmlp._backends import NumpyBackend
+from skmlp._nn import OPTIMIZERS, Network, Penalty
+from skmlp._training import clip_gradient_norm
 
 BACKEND = NumpyBackend()
 

@@ -7,14 +7,20 @@ from _parity_helpers import finite_difference_gradient
 from scipy.special import expit
 
 from skmlp import MLPClassifierScratch, MLPRegressorScratch
-from skmlp._backends.backends import NumpyBackend
-from skmlp._nn.activations import ACTIVATIONS
-from skmlp._nn.initializers import INITIALIZERS
-from skmlp._nn.layers import Activation, Dense
-from skmlp._nn.losses import REGRESSION_LOSSES
-from skmlp._nn.network import Network, bind, parameter_slots, state_slots
-from skmlp._nn.penalties import Penalty
-from skmlp._training.drivers import SOLVERS
+from skmlp._backends import NumpyBackend
+from skmlp._nn import (
+    ACTIVATIONS,
+    INITIALIZERS,
+    REGRESSION_LOSSES,
+    Activation,
+    Dense,
+    Network,
+    Penalty,
+    bind,
+    parameter_slots,
+    state_slots,
+)
+from skmlp._training import SOLVERS
 
 
 class Softplus:

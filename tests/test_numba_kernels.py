@@ -22,13 +22,10 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import load_digits
 
 from skmlp import MLPClassifierScratch, MLPRegressorScratch
-from skmlp._backends.backends import NumpyBackend
+from skmlp._backends import NumpyBackend
 from skmlp._kernels import cpu as nk
 from skmlp._kernels import cuda as _cupy_kernels
-from skmlp._nn.activations import ACTIVATIONS
-from skmlp._nn.layers import BatchNorm
-from skmlp._nn.optimizers import SGD, Adam, RMSprop
-from skmlp._nn.penalties import Penalty
+from skmlp._nn import ACTIVATIONS, SGD, Adam, BatchNorm, Penalty, RMSprop
 
 numba = pytest.importorskip("numba")
 

@@ -10,8 +10,8 @@ import math
 import numpy as np
 import pytest
 
-from skmlp._backends.backends import NumpyBackend
-from skmlp._nn.optimizers import SGD, Adam, RMSprop
+from skmlp._backends import NumpyBackend
+from skmlp._nn import SGD, Adam, RMSprop
 
 N_PARAMS = 7
 RATES = [0.1, 0.05, 0.2, 0.01, 0.1]

@@ -18,8 +18,8 @@ from sklearn.metrics import mean_poisson_deviance
 from sklearn.preprocessing import StandardScaler
 
 from skmlp import MLPRegressorScratch
-from skmlp._backends.backends import get_backend
-from skmlp._nn.losses import OUTPUTS
+from skmlp._backends import get_backend
+from skmlp._nn import OUTPUTS
 
 
 def counts(n_outputs=1):

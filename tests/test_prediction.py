@@ -10,8 +10,7 @@ import pytest
 from sklearn.datasets import load_iris
 
 from skmlp import MLPClassifierScratch, MLPRegressorScratch
-from skmlp._nn.inference import MAX_REUSED_ROWS
-from skmlp._nn.network import Network
+from skmlp._nn import MAX_REUSED_ROWS, Network
 
 
 def fitted(**params):

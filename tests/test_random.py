@@ -13,7 +13,7 @@ from scipy import stats
 from sklearn.datasets import load_digits
 
 from skmlp import MLPClassifierScratch
-from skmlp._backends.backends import NumpyBackend
+from skmlp._backends import NumpyBackend
 from skmlp._kernels import cpu as nk
 from skmlp._nn import random as _random
 

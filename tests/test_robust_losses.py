@@ -17,16 +17,16 @@ from hypothesis import strategies as st
 from sklearn.metrics import mean_pinball_loss
 
 from skmlp import MLPRegressorScratch
-from skmlp._backends.backends import NumpyBackend
-from skmlp._nn.losses import (
+from skmlp._backends import NumpyBackend
+from skmlp._nn import (
     REGRESSION_LOSSES,
     IdentityAbsoluteError,
     IdentityHuberLoss,
     IdentityPinballLoss,
     IdentitySquaredError,
+    Network,
+    Penalty,
 )
-from skmlp._nn.network import Network
-from skmlp._nn.penalties import Penalty
 
 BACKEND = NumpyBackend()
 

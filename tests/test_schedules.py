@@ -9,7 +9,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 from skmlp import MLPClassifierScratch, MLPRegressorScratch
-from skmlp._training.schedules import LearningRateSchedule
+from skmlp._training import LearningRateSchedule
 
 
 def schedule(kind, init=0.1, power_t=0.5, step_size=3, gamma=0.5):

@@ -20,9 +20,9 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.estimator_checks import check_class_weight_balanced_classifiers
 
 from skmlp import MLPClassifierScratch, MLPRegressorScratch
-from skmlp._backends.backends import NumpyBackend
-from skmlp._nn.optimizers import Adam
-from skmlp._training.schedules import LearningRateSchedule
+from skmlp._backends import NumpyBackend
+from skmlp._nn import Adam
+from skmlp._training import LearningRateSchedule
 
 torch = pytest.importorskip("torch")
 

@@ -22,12 +22,9 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit as _numpy_expit
 
+from .._kernels import BIAS_ACTIVATION
 from .._kernels import cpu as _numba_kernels
-from .._kernels.cuda import BIAS_ACTIVATION
-from .._nn.activations import ACTIVATIONS
-from .._nn.losses import OUTPUTS
-from .._nn.penalties import adding_penalty
-from .._nn.random import CounterUniform
+from .._nn import ACTIVATIONS, OUTPUTS, CounterUniform, adding_penalty
 
 BACKENDS = ("numpy", "cupy", "auto")
 

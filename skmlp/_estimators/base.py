@@ -22,7 +22,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from .._backends.backends import (
+from .._backends import (
     BACKENDS,
     BackendUnavailableError,
     explain_out_of_memory,
@@ -32,22 +32,35 @@ from .._backends.backends import (
     predict_out_of_memory_message,
     supports_sparse,
 )
-from .._nn.activations import ACTIVATIONS
-from .._nn.inference import MAX_REUSED_ROWS, ReusedNetwork
-from .._nn.initializers import INITIALIZERS
-from .._nn.network import PREDICT_CHUNK_ROWS, Network, layer_views, paired_views
-from .._nn.optimizers import OPTIMIZERS
-from .._nn.penalties import Penalty
-from .._training.callbacks import CallbackSupport, begin_fit_task, with_callbacks
-from .._training.drivers import SOLVERS, fit_lbfgs, fit_stochastic, stochastic_result
-from .._training.schedules import SCHEDULES, LearningRateSchedule
-from .._training.trainer import EpochSettings, Trainer
-from .._training.validation import (
+from .._nn import (
+    ACTIVATIONS,
+    INITIALIZERS,
+    MAX_REUSED_ROWS,
+    OPTIMIZERS,
+    PREDICT_CHUNK_ROWS,
+    Network,
+    Penalty,
+    ReusedNetwork,
+    layer_views,
+    paired_views,
+)
+from .._training import (
+    SCHEDULES,
+    SOLVERS,
+    CallbackSupport,
+    EpochSettings,
+    LearningRateSchedule,
+    Trainer,
+    begin_fit_task,
     check_scoring,
+    fit_lbfgs,
+    fit_stochastic,
     held_out_loss_score,
     held_out_scorer_score,
+    stochastic_result,
+    with_callbacks,
 )
-from .._utils.warnings import warn
+from .._utils import warn
 from .._version import __version__
 
 

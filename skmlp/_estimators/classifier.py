@@ -18,8 +18,8 @@ from sklearn.utils.multiclass import (
 )
 from sklearn.utils.validation import column_or_1d
 
-from .._backends.backends import host_input, like_input
-from .._utils.warnings import at_user_call
+from .._backends import host_input, like_input
+from .._utils import at_user_call
 from . import docs as _docs
 from .base import BaseMLPScratch
 

@@ -12,9 +12,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import column_or_1d
 
-from .._backends.backends import host_input, like_input
-from .._nn.losses import REGRESSION_LOSSES
-from .._utils.warnings import at_user_call
+from .._backends import host_input, like_input
+from .._nn import REGRESSION_LOSSES
+from .._utils import at_user_call
 from . import docs as _docs
 from .base import BaseMLPScratch
 

@@ -55,10 +55,9 @@ import types
 
 import numpy as np
 
+from .._nn import Dropout, adding_penalty
 from .._nn import random as _random
-from .._nn.layers import Dropout
-from .._nn.penalties import adding_penalty
-from .._utils.warnings import warn
+from .._utils import warn
 from .cuda import (
     ElementwiseKernels,
     FusedBatchNorm,

@@ -32,10 +32,19 @@ from typing import NamedTuple
 import numpy as np
 from scipy.special import erf
 
-from .._nn.activations import ACTIVATIONS, INV_SQRT_2PI, SQRT_HALF
-from .._nn.layers import BatchNorm, Dropout
-from .._nn.losses import IdentitySquaredError, SigmoidLogLoss, SoftmaxLogLoss
-from .._nn.optimizers import SGD, Adam, RMSprop
+from .._nn import (
+    ACTIVATIONS,
+    INV_SQRT_2PI,
+    SGD,
+    SQRT_HALF,
+    Adam,
+    BatchNorm,
+    Dropout,
+    IdentitySquaredError,
+    RMSprop,
+    SigmoidLogLoss,
+    SoftmaxLogLoss,
+)
 
 
 class ElementwiseSpec(NamedTuple):

@@ -1,0 +1,23 @@
+from .callbacks import CallbackSupport, begin_fit_task, with_callbacks
+from .drivers import SOLVERS, fit_lbfgs, fit_stochastic, stochastic_result
+from .schedules import SCHEDULES, LearningRateSchedule
+from .trainer import EpochSettings, Trainer, clip_gradient_norm
+from .validation import check_scoring, held_out_loss_score, held_out_scorer_score
+
+__all__ = [
+    "SCHEDULES",
+    "SOLVERS",
+    "CallbackSupport",
+    "EpochSettings",
+    "LearningRateSchedule",
+    "Trainer",
+    "begin_fit_task",
+    "check_scoring",
+    "clip_gradient_norm",
+    "fit_lbfgs",
+    "fit_stochastic",
+    "held_out_loss_score",
+    "held_out_scorer_score",
+    "stochastic_result",
+    "with_callbacks",
+]

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils.optimize import _check_optimize_result
 
-from .._nn.optimizers import OPTIMIZERS
-from .._utils.warnings import at_user_call, warn
+from .._nn import OPTIMIZERS
+from .._utils import at_user_call, warn
 from .callbacks import NO_STEPS
 from .lbfgs import minimize_lbfgs
 

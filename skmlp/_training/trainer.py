@@ -10,10 +10,8 @@ import dataclasses
 
 import numpy as np
 
-from .._nn.layers import is_sparse
-from .._nn.network import batch_weight
-from .._nn.optimizers import optimizer_from_state, refuse_unknown_state
-from .._utils.warnings import warn
+from .._nn import batch_weight, is_sparse, optimizer_from_state, refuse_unknown_state
+from .._utils import warn
 from .callbacks import NO_STEPS
 from .schedules import LearningRateSchedule
 

@@ -1,0 +1,6 @@
+from .warnings import at_user_call, warn
+
+__all__ = [
+    "at_user_call",
+    "warn",
+]
