@@ -7,7 +7,7 @@ Pipeline. Needs the ``onnx`` extra (``pip install skmlp[onnx]``).
 
 The graph is built layer by layer from the same network skmlp predicts
 with, through registries keyed by the names skmlp uses: :data:`LAYERS` (the
-layer classes of ``skmlp._layers``), :data:`HIDDEN_ACTIVATIONS`
+layer classes of ``skmlp._nn.layers``), :data:`HIDDEN_ACTIVATIONS`
 (``_activations.ACTIVATIONS``) and :data:`OUTPUTS` (``_losses.OUTPUTS``).
 Each entry maps one piece of the network to ONNX operators; a new layer,
 activation or output needs its entry here, and the tests fail until it has
@@ -19,6 +19,12 @@ and ``probabilities`` (as ``predict_proba``; a list of dicts unless the
 option ``zipmap=False`` is passed). The regressor's ``variable`` has shape
 (n_samples, n_outputs). Computation is in float64 for float64 input,
 otherwise float32.
+
+Every graph is valid from ``target_opset=7`` (the oldest opset onnxruntime
+runs, and scikit-learn's MLP converts at) to the newest skl2onnx knows, and
+onnxruntime runs it in both dtypes; only the operators of
+:data:`FIRST_OPSET` need a newer one, and a conversion to an older opset
+that needs them raises a ValueError naming the opset that works.
 """
 
 import numpy as np
@@ -32,11 +38,11 @@ from skl2onnx.common.data_types import (
 from skl2onnx.common.utils_classifier import get_label_classes
 from skl2onnx.proto import onnx_proto
 
-from ._backends.backends import NumpyBackend
+from ._backends import NumpyBackend
 from ._estimators.classifier import MLPClassifierScratch
 from ._estimators.regressor import MLPRegressorScratch
 
-__all__ = ["HIDDEN_ACTIVATIONS", "LAYERS", "OUTPUTS"]
+__all__ = ["FIRST_OPSET", "HIDDEN_ACTIVATIONS", "LAYERS", "OLDEST_OPSET", "OUTPUTS"]
 
 
 _PROTO_TYPES = {
@@ -46,13 +52,35 @@ _PROTO_TYPES = {
 }
 
 
+OLDEST_OPSET = 7
+"""The oldest ``target_opset`` the graphs are built for: Add, Sub, Mul and
+Div broadcast from opset 7 on, and onnxruntime runs no older model."""
+
+FIRST_OPSET = {"Max": 8, "Min": 8, "Erf": 9}
+"""Operator -> the first opset in which it has the form the graphs use,
+with float32 and float64 kernels in onnxruntime, for those newer than
+:data:`OLDEST_OPSET`: Max and Min broadcast a constant from opset 8 (and
+onnxruntime has no float64 kernel of their opset-6 form); Erf exists from
+opset 9. The leaky ReLU and ELU use Max or Min, GELU uses Erf."""
+
+
 class _Graph:
     """Adds uniquely named nodes and constants, in the dtype of one
-    conversion, to the ONNX graph skl2onnx is building."""
+    conversion, to the ONNX graph skl2onnx is building, refusing an operator
+    that the conversion's ``target_opset`` does not have."""
 
     def __init__(self, scope, container, dtype):
         self._scope, self._container = scope, container
         self.dtype = np.dtype(dtype)
+        self.opset = container.target_opset_onnx
+        if self.opset < OLDEST_OPSET:
+            raise ValueError(
+                f"skmlp's ONNX graphs need target_opset={OLDEST_OPSET} or newer "
+                f"(got {self.opset}): they use Add and Mul with broadcasting, "
+                f"which ONNX has from opset {OLDEST_OPSET}, the oldest opset "
+                f"onnxruntime runs. Convert with target_opset={OLDEST_OPSET} or "
+                "newer."
+            )
 
     def constant(self, value, dtype=None):
         """Add ``value`` (in the conversion's dtype unless ``dtype`` says
@@ -69,6 +97,14 @@ class _Graph:
 
     def node(self, op_type, inputs, output=None, **attributes):
         """Add ``op_type`` applied to ``inputs``; return its output's name."""
+        first = FIRST_OPSET.get(op_type, OLDEST_OPSET)
+        if self.opset < first:
+            raise ValueError(
+                f"This model's ONNX graph needs the operator {op_type}, which "
+                f"ONNX has in the form used here from opset {first} on, but "
+                f"target_opset is {self.opset}. Convert with "
+                f"target_opset={first} or newer."
+            )
         output = output or self._scope.get_unique_variable_name(op_type.lower())
         self._container.add_node(
             op_type,
@@ -101,10 +137,12 @@ def _leaky_relu(graph, x):
 
 
 def _elu(graph, x):
+    # relu(x) + (exp(min(x, 0)) - 1): x where x > 0 (plus exp(0) - 1 = 0,
+    # exactly), exp(x) - 1 elsewhere. Where, the obvious choice, needs
+    # opset 9.
     negative = graph.node("Min", [x, graph.constant(0)])
     expm1 = graph.node("Sub", [graph.node("Exp", [negative]), graph.constant(1)])
-    positive = graph.node("Greater", [x, graph.constant(0)])
-    return graph.node("Where", [positive, x, expm1])
+    return graph.node("Add", [graph.node("Relu", [x]), expm1])
 
 
 def _gelu(graph, x):
@@ -134,10 +172,19 @@ def _silu(graph, x):
 
 
 def _clipped_sigmoid(graph, x):
-    # predict_proba keeps sigmoid outputs within [eps, 1 - eps].
+    """The sigmoid kept within ``[eps, 1 - eps]``, as predict_proba keeps it,
+    at every opset: Clip takes its bounds as inputs from opset 11 only (as
+    attributes before), onnxruntime runs a float64 Clip from opset 12 only,
+    and Max and Min broadcast from opset 8. For ``p`` in [0, 1],
+    ``max(p, eps) = p + relu(eps - p)`` and ``min(q, 1 - eps) = q - relu(q -
+    (1 - eps))`` exactly: each subtraction that matters is exact (Sterbenz's
+    lemma) or rounds off less than the sum rounds back to the bound."""
     eps = np.finfo(graph.dtype).eps
     p = graph.node("Sigmoid", [x])
-    return graph.node("Clip", [p, graph.constant(eps), graph.constant(1 - eps)])
+    below = graph.node("Relu", [graph.node("Sub", [graph.constant(eps), p])])
+    q = graph.node("Add", [p, below])
+    above = graph.node("Relu", [graph.node("Sub", [q, graph.constant(1 - eps)])])
+    return graph.node("Sub", [q, above])
 
 
 HIDDEN_ACTIVATIONS = {

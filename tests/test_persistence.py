@@ -183,22 +183,30 @@ def test_a_damaged_array_in_a_skops_file_is_refused():
                     np.save(content, array)
                     content = content.getvalue()
             target.writestr(name, content)
-    with pytest.raises(ValueError, match="not all finite float arrays"):
+    with pytest.raises(ValueError, match="coefs_ is not a list of finite float arrays"):
         sio.loads(damaged.getvalue(), trusted=[OURS[MLPClassifierScratch]])
 
 
 def test_layers_of_another_layout_are_refused():
     state, _ = saved_state()
     state["intercepts_"] = [np.zeros(7), state["intercepts_"][1]]
-    with pytest.raises(ValueError, match=r"do not form a network of 64 inputs"):
+    with pytest.raises(ValueError, match=r"do not form a network of n_features_in_=64"):
         load_state(state)
 
 
 @pytest.mark.parametrize(
     "name, value, message",
     [
-        ("batch_norm_running_vars_", [np.full(5, np.nan)], "not all finite float"),
-        ("batch_norm_running_means_", [[0.0] * 5], "not all finite float"),
+        (
+            "batch_norm_running_vars_",
+            [np.full(5, np.nan)],
+            "batch_norm_running_vars_ is not a list of finite float arrays",
+        ),
+        (
+            "batch_norm_running_means_",
+            [[0.0] * 5],
+            "batch_norm_running_means_ is not a list of finite float arrays",
+        ),
         ("batch_norm_shifts_", [np.zeros(4)], "batch-normalization values"),
         ("batch_norm_scales_", [], "batch-normalization values"),
     ],
@@ -208,6 +216,236 @@ def test_damaged_batch_norm_values_are_refused(name, value, message):
     state[name] = value
     with pytest.raises(ValueError, match=message):
         load_state(state)
+
+
+# Models of every kind of output, small and briefly trained.
+def model_of(kind):
+    X, y = digits(120)
+    Estimator, params, target = {
+        "multiclass": (MLPClassifierScratch, {}, y),
+        "string_classes": (MLPClassifierScratch, {}, np.array(list("abcdefghij"))[y]),
+        "binary": (MLPClassifierScratch, {}, y % 2 == 1),
+        "single_class": (MLPClassifierScratch, {}, np.zeros_like(y)),
+        "multilabel": (MLPClassifierScratch, {}, np.c_[y % 2, y > 4, y == 0]),
+        "batch_norm": (MLPClassifierScratch, {"batch_norm": True}, y),
+        "squared_error": (MLPRegressorScratch, {}, y / 9),
+        "poisson": (MLPRegressorScratch, {"loss": "poisson"}, y),
+        "huber": (MLPRegressorScratch, {"loss": "huber"}, np.c_[y, y % 3] / 9),
+    }[kind]
+    params = {"hidden_layer_sizes": (6, 5), "max_iter": 5, "random_state": 0, **params}
+    return quietly(Estimator(**params).fit, X, target), X
+
+
+def saved_and_loaded(model, loader):
+    """``model`` written as a file of ``loader``'s format, as it is, and
+    read back (``__setstate__`` checking it)."""
+    if loader == "pickle":
+        return pickle.loads(pickle.dumps(model))
+    return sio.loads(sio.dumps(model), trusted=[OURS[type(model)]])
+
+
+LOADERS = ["pickle", "skops"]
+KINDS = [
+    "multiclass",
+    "string_classes",
+    "binary",
+    "single_class",
+    "multilabel",
+    "batch_norm",
+    "squared_error",
+    "poisson",
+    "huber",
+]
+
+
+@pytest.mark.parametrize("loader", LOADERS)
+@pytest.mark.parametrize("kind", KINDS)
+def test_consistent_models_load_bit_for_bit(kind, loader):
+    model, X = model_of(kind)
+    loaded = saved_and_loaded(model, loader)
+    # Every list of arrays the model holds: the layers, and the batch
+    # normalizations' values where it has them.
+    arrays = {
+        name: value
+        for name, value in vars(model).items()
+        if isinstance(value, list)
+        and value
+        and all(isinstance(a, np.ndarray) for a in value)
+    }
+    assert {"coefs_", "intercepts_"} <= set(arrays)
+    for name, saved in arrays.items():
+        for before, after in zip(saved, getattr(loaded, name), strict=True):
+            assert_array_equal(after, before, strict=True)  # dtype included
+    outputs = ["predict", "predict_proba"] if hasattr(model, "classes_") else ["predict"]
+    for output in outputs:
+        expected = getattr(model, output)(X)
+        assert_array_equal(getattr(loaded, output)(X), expected, strict=True)
+
+
+def negate_first_running_variance(model):
+    model.batch_norm_running_vars_[0][0] = -1e-3
+
+
+def set_classes(*classes):
+    """Set ``classes_`` and the label binarizer's alike."""
+
+    def edit(model):
+        model.classes_ = model._label_binarizer.classes_ = np.array(classes)
+
+    return edit
+
+
+def reverse_classes(model):
+    set_classes(*model.classes_[::-1])(model)
+
+
+def set_attribute(name, value, of_label_binarizer=False):
+    def edit(model):
+        setattr(model._label_binarizer if of_label_binarizer else model, name, value)
+
+    return edit
+
+
+def classes_as_floats(model):
+    model.classes_ = model.classes_.astype(float)
+
+
+def loss_changed_after_fitting(model):
+    model.set_params(loss="poisson")
+
+
+# A model of each kind, an edit that makes its attributes disagree (as a
+# damaged or edited file holds them), and what the error must name.
+WRONG_MODELS = {
+    "negative running variance": (
+        "batch_norm",
+        negate_first_running_variance,
+        r"batch_norm_running_vars_ has negative values",
+    ),
+    "infinite running variance": (
+        "batch_norm",
+        set_attribute("batch_norm_running_vars_", [np.full(6, np.inf), np.ones(5)]),
+        r"batch_norm_running_vars_ is not a list of finite float arrays",
+    ),
+    "fewer classes than outputs": (
+        "multiclass",
+        set_classes(*range(9)),
+        r"classes_ \(9 for multiclass targets\) do not fit the output layer's 10",
+    ),
+    "three classes for one binary output": (
+        "binary",
+        set_classes(0, 1, 2),
+        r"classes_ \(3 for binary targets\) do not fit the output layer's 1 col",
+    ),
+    "labels that are not the output columns": (
+        "multilabel",
+        set_classes(1, 2, 3),
+        r"classes_ \(3 for multilabel-indicator targets\) do not fit",
+    ),
+    "classes_ that are not the label binarizer's": (
+        "multiclass",
+        set_attribute("classes_", np.arange(1, 11)),
+        r"classes_ array\(\[ 1, .* are not those of _label_binarizer",
+    ),
+    "classes_ of another dtype than the label binarizer's": (
+        "multiclass",
+        classes_as_floats,
+        r"classes_ array\(\[0\., .* are not those of _label_binarizer",
+    ),
+    "classes in another order": (
+        "string_classes",
+        reverse_classes,
+        r"classes_ array\(\['j', .* are not sorted and unique",
+    ),
+    "a label binarizer of other labels": (
+        "binary",
+        set_attribute("pos_label", 2, of_label_binarizer=True),
+        r"_label_binarizer is not the LabelBinarizer fit makes",
+    ),
+    "no label binarizer": (
+        "binary",
+        set_attribute("_label_binarizer", None),
+        r"_label_binarizer is not the LabelBinarizer fit makes",
+    ),
+    "a binary classifier with identity outputs": (
+        "binary",
+        set_attribute("out_activation_", "identity"),
+        r"out_activation_='identity' is not 'logistic', the output layer of binary",
+    ),
+    "a multilabel classifier with a softmax": (
+        "multilabel",
+        set_attribute("out_activation_", "softmax"),
+        r"out_activation_='softmax' is not 'logistic', the output layer of multilab",
+    ),
+    "a multiclass classifier with sigmoids": (
+        "multiclass",
+        set_attribute("out_activation_", "logistic"),
+        r"out_activation_='logistic' is not 'softmax', the output layer of multicl",
+    ),
+    "a Poisson regressor with identity outputs": (
+        "poisson",
+        set_attribute("out_activation_", "identity"),
+        r"out_activation_='identity' is not 'exp', the output layer of loss='poiss",
+    ),
+    "a loss changed after fitting": (
+        "squared_error",
+        loss_changed_after_fitting,
+        r"out_activation_='identity' is not 'exp'.* a loss set by set_params after",
+    ),
+    "an unknown loss": (
+        "huber",
+        set_attribute("loss", "hinge"),
+        r"loss='hinge' is not one of the regressor's losses",
+    ),
+    "an unknown activation": (
+        "multiclass",
+        set_attribute("activation", "swish"),
+        r"activation='swish' is not one of skmlp's hidden activations",
+    ),
+    "more layers than coefs_": (
+        "multiclass",
+        set_attribute("n_layers_", 5),
+        r"n_layers_ is 5, but the saved coefs_ make it the integer 4",
+    ),
+    "more outputs than coefs_": (
+        "huber",
+        set_attribute("n_outputs_", 1),
+        r"n_outputs_ is 1, but the saved coefs_ make it the integer 2",
+    ),
+    "a float number of features": (
+        "squared_error",
+        set_attribute("n_features_in_", 64.0),
+        r"n_features_in_ is 64.0, but the saved coefs_ make it the integer 64",
+    ),
+    "more features than coefs_": (
+        "binary",
+        set_attribute("n_features_in_", 65),
+        r"do not form a network of n_features_in_=65 inputs",
+    ),
+    "batch_norm=False with batch normalization": (
+        "batch_norm",
+        set_attribute("batch_norm", False),
+        r"batch_norm=False does not match the file, which holds batch-norm",
+    ),
+    "batch_norm=True without batch normalization": (
+        "multiclass",
+        set_attribute("batch_norm", True),
+        r"batch_norm=True does not match the file, which holds no batch-norm",
+    ),
+}
+
+
+@pytest.mark.parametrize("loader", LOADERS)
+@pytest.mark.parametrize("wrong", list(WRONG_MODELS))
+def test_a_file_whose_attributes_disagree_is_refused(wrong, loader):
+    kind, edit, message = WRONG_MODELS[wrong]
+    model, _ = model_of(kind)
+    # Saving writes the edited state as it is (each of these used to load
+    # into a model that predicts something else, NaN, or fails in predict).
+    edit(model)
+    with pytest.raises(ValueError, match=message) as refused:
+        saved_and_loaded(model, loader)
+    assert "Load an intact copy, or fit the model again." in str(refused.value)
 
 
 def test_optimizer_state_that_does_not_fit_the_layers_is_refused():
