@@ -52,7 +52,6 @@ import os
 import sys
 import tempfile
 import types
-import warnings
 
 import numpy as np
 
@@ -65,6 +64,7 @@ from ._cupy_kernels import (
 )
 from ._layers import Dropout
 from ._penalties import adding_penalty
+from ._warnings import warn
 
 # Numba is started (imported, its compiler set up, the cached kernels loaded:
 # 0.5-3 s, see docs/benchmarks.md) at the first array of at least this many
@@ -371,13 +371,11 @@ def _load_kernels():
     try:
         numba = importlib.import_module("numba")
     except ImportError as exc:
-        warnings.warn(
+        warn(
             f"skmlp could not import numba ({exc}), so it trains with NumPy "
             "ufuncs instead of fused compiled kernels: the same results, up to "
             "~15% slower on large networks. Install numba (`pip install "
-            "numba`) to get them back.",
-            UserWarning,
-            stacklevel=_user_stacklevel(),
+            "numba`) to get them back."
         )
         return None
 
@@ -428,17 +426,6 @@ def reference_only():
     finally:
         MIN_KERNEL_SIZE = saved[0]
         _LOADED.update(saved[1])
-
-
-def _user_stacklevel():
-    """``stacklevel`` pointing a warning at the first frame outside skmlp
-    and scikit-learn (which wraps ``fit``): the user's call."""
-    package = os.path.dirname(__file__)
-    sklearn = os.path.dirname(importlib.import_module("sklearn").__file__)
-    frame, level = sys._getframe(1), 1
-    while frame is not None and frame.f_code.co_filename.startswith((package, sklearn)):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 # ---------------------------------------------------------- dropout's draws
