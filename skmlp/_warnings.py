@@ -14,7 +14,9 @@ skmlp, scikit-learn (whose Pipeline and meta-estimators call ours) and joblib
 (through which they call ours) -- and hands the two addresses apart to
 ``warnings.warn_explicit``, with the registry of the user's module, as
 ``warnings.warn`` would: ``once``, ``default`` and ``module`` filters count
-occurrences per user line and module, as they do for any warning.
+occurrences per user line and module, as they do for any warning. (In a
+joblib worker process no frame is the user's: the warning shows at the
+worker's entry point, and the filters scikit-learn passes on still match.)
 
 Python 3.12's ``warn(skip_file_prefixes=...)`` finds the same frame but takes
 the module from it too, and Python 3.10 and 3.11 lack it.
@@ -26,6 +28,7 @@ come from ``skmlp``.
 
 import contextlib
 import importlib.util
+import itertools
 import linecache
 import os
 import sys
@@ -35,7 +38,9 @@ _PACKAGE = __package__
 
 
 def _package_dir(name):
-    spec = importlib.util.find_spec(name)  # a top-level name: not imported
+    # find_spec does not import a top-level package: the core, which warns
+    # through this module, stays free of scikit-learn.
+    spec = importlib.util.find_spec(name)
     return None if spec is None else os.path.dirname(os.path.abspath(spec.origin))
 
 
@@ -57,12 +62,8 @@ def _public_name(module):
     the whole name, catches it)."""
     if module != _PACKAGE and not module.startswith(_PACKAGE + "."):
         return module
-    public = []
-    for part in module.split("."):
-        if part.startswith("_"):
-            break
-        public.append(part)
-    return ".".join(public)
+    parts = module.split(".")
+    return ".".join(itertools.takewhile(lambda part: not part.startswith("_"), parts))
 
 
 def _user_frame():
