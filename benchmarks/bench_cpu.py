@@ -33,7 +33,8 @@ seconds per epoch. The candidates run interleaved, one call each per round
 with the order rotating, so that load from other processes hits all of them
 alike; tables give the median over ``--repeats`` rounds, and each ratio is
 the median of the per-round ratios. The last table checks the figures
-against the targets of issues 4 and 12.
+against the CPU targets (the NumPy hot loop's, tightened for the numba
+kernels).
 
 Run from the project root::
 
@@ -549,7 +550,7 @@ def print_table(header, rows):
         print("  ".join(str(c).rjust(w) for c, w in zip(r, widths)))
 
 
-# Issues 4 and 12's targets on ratios of times: (figures, candidate,
+# The CPU targets on ratios of times: (figures, candidate,
 # reference, comparison, bound) for "candidate / reference <comparison>
 # bound", the figures a setting's epochs (by its key), "predict" or
 # "predict_row". Those whose figures or candidates did not run are left out.
@@ -581,8 +582,8 @@ def accuracy_gaps(results):
 
 
 def targets(results):
-    """(target, measured, met) for each target of issues 4 and 12 that was
-    measured (issue 12's bounds where both set one)."""
+    """(target, measured, met) for each CPU target that was measured (the
+    numba kernels' bound where it tightened the NumPy hot loop's)."""
     out = []
     for figures, candidate, reference, comparison, bound in TARGETS:
         if figures in PREDICT_TITLES:
@@ -691,7 +692,7 @@ def report(results, n_rows, quick=False):
     )
 
     print(
-        "\nTargets (issues 4, 12)"
+        "\nTargets"
         + (" -- meaningless at --quick sizes" if quick else "")
     )
     print_table(

@@ -1,7 +1,7 @@
 """GPU training speed: skmlp on CuPy vs PyTorch eager vs the cuBLAS GEMM floor,
 and skmlp on NumPy on the same machine.
 
-The MNIST-shaped task of the issue: 60000 x 784 float32 inputs (generated with
+The MNIST-shaped task: 60000 x 784 float32 inputs (generated with
 a fixed seed, no download), 10 classes, the 784-512-128-64-10 ReLU network,
 Adam (lr 1e-3, no L2 penalty), batch sizes 1000 and 256, 10 epochs, data
 resident on the device, shuffled every epoch. Float32 matmuls run in full
@@ -238,7 +238,7 @@ def print_table(rows, epochs):
 
 def print_targets(rows):
     by = {(r["batch"], r["name"]): r["epoch_s"] for r in rows}
-    print("\nissue 5 targets (per-epoch time):")
+    print("\nGPU targets (per-epoch time):")
     for batch in sorted({r["batch"] for r in rows}, reverse=True):
         ours = by.get((batch, "skmlp cupy"))
         checks = [

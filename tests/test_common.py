@@ -65,7 +65,7 @@ def _expected_failed_checks(estimator):
         MLPClassifierScratch(solver="lbfgs"),
         MLPRegressorScratch(solver="lbfgs"),
         MLPRegressorScratch(loss="poisson", solver="lbfgs"),
-        # The training features of issue #9, which take other code paths.
+        # The training features beyond scikit-learn's, which take other code paths.
         MLPClassifierScratch(
             class_weight="balanced",
             early_stopping=True,

@@ -15,7 +15,7 @@ from _parity_helpers import (
 )
 from sklearn.datasets import load_diabetes, load_linnerud
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.neural_network import MLPClassifier
+from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.preprocessing import StandardScaler
 
 from skmlp import MLPClassifierScratch, MLPRegressorScratch
@@ -181,6 +181,41 @@ def test_loss_curve_and_verbose_lines(capsys):
         f"Iteration {i}, loss = {v:.8f}" for i, v in enumerate(clf.loss_curve_, 1)
     ]
     assert capsys.readouterr().out.splitlines() == expected
+
+
+# The public attributes a fit sets beyond scikit-learn's, by solver, as
+# differences.md lists them: client code that tells the solvers apart with
+# hasattr(mlp, "loss_curve_") takes the stochastic branch for ours.
+BATCH_NORM_ATTRIBUTES = {
+    "batch_norm_scales_",
+    "batch_norm_shifts_",
+    "batch_norm_running_means_",
+    "batch_norm_running_vars_",
+}
+HISTORY_ATTRIBUTES = {
+    "loss_curve_",
+    "best_loss_",
+    "validation_scores_",
+    "best_validation_score_",
+}
+
+
+@pytest.mark.parametrize(
+    "ours, theirs",
+    [(MLPClassifierScratch, MLPClassifier), (MLPRegressorScratch, MLPRegressor)],
+)
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+def test_fitted_attributes_beyond_sklearns_are_the_documented_ones(
+    ours, theirs, solver
+):
+    X, y = digits(100)
+
+    def fitted_attributes(estimator):
+        model = fit_quietly(estimator(solver=solver, max_iter=3, random_state=0), X, y)
+        return {name for name in vars(model) if name.endswith("_") and name[0] != "_"}
+
+    extra = BATCH_NORM_ATTRIBUTES | (HISTORY_ATTRIBUTES if solver == "lbfgs" else set())
+    assert fitted_attributes(ours) == fitted_attributes(theirs) | extra
 
 
 def test_early_stopping_is_ignored_as_in_sklearn():

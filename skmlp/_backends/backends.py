@@ -58,7 +58,7 @@ class _Backend:
 class NumpyBackend(_Backend):
     """Everything on the host, in NumPy arrays; the elementwise work of
     training on large arrays in kernels compiled by numba
-    (:mod:`skmlp._numba_kernels`), the rest in NumPy ufuncs."""
+    (:mod:`skmlp._kernels.cpu`), the rest in NumPy ufuncs."""
 
     name = "numpy"
     xp = np
@@ -126,7 +126,7 @@ class NumpyBackend(_Backend):
     @staticmethod
     def uniform(random_state):
         """``uniform(out)`` filling the 2-D ``out`` with uniform draws in
-        [0, 1) from :mod:`skmlp._random`'s counter-based generator (whose
+        [0, 1) from :mod:`skmlp._nn.random`'s counter-based generator (whose
         draws the compiled dropout layers remake in their kernels), its keys
         drawn from a generator seeded by one draw of the NumPy
         ``random_state``."""
@@ -135,7 +135,7 @@ class NumpyBackend(_Backend):
 
 class CupyBackend(_Backend):
     """The same core on an NVIDIA GPU: CuPy arrays, cuBLAS GEMMs, and fused
-    CUDA kernels (:mod:`skmlp._cupy_kernels`) for the elementwise work."""
+    CUDA kernels (:mod:`skmlp._kernels.cuda`) for the elementwise work."""
 
     name = "cupy"
     supports_sparse = False

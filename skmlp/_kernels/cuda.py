@@ -164,7 +164,7 @@ DROPOUT_BACKWARD = ElementwiseSpec(
 )
 
 # Batch normalization's elementwise steps, in the order of the operations of
-# skmlp._layers.BatchNorm's methods of the same names.
+# skmlp._nn.layers.BatchNorm's methods of the same names.
 BATCH_NORM = {
     "centre": ElementwiseSpec(
         "T mean", "T z, T centred",
@@ -205,7 +205,7 @@ def optimizer_step_spec(name):
     )
 
 
-# The weight penalty's gradient terms (skmlp._penalties.Penalty), added to the
+# The weight penalty's gradient terms (skmlp._nn.penalties.Penalty), added to the
 # gradient g by the penalised optimizer steps in the order Penalty.add_gradient
 # adds them: W * (alpha / n), then sign(W) * (l1 / n), written without a sign
 # function (sign(W) * x is x, -x or 0, exactly, for any W but NaN, where the
@@ -280,7 +280,7 @@ def cupy_elementwise(cupy):
 # --------------------------------------------------------------- layers
 class FusedActivation:
     """A hidden activation as two kernels, with the interface of
-    :mod:`skmlp._activations`: ``forward(z, bias)`` adds the bias and
+    :mod:`skmlp._nn.activations`: ``forward(z, bias)`` adds the bias and
     activates in one pass, ``backward(a, delta)`` multiplies the derivative
     into ``delta`` in one pass (``a``, the output or the pre-activation as
     the activation declares, is left unchanged). Its declarations
@@ -304,7 +304,7 @@ class FusedActivation:
 
 
 class FusedDropout(Dropout):
-    """:class:`~skmlp._layers.Dropout` with its mask made and applied in one
+    """:class:`~skmlp._nn.layers.Dropout` with its mask made and applied in one
     kernel; backward remakes the mask from the kept noise."""
 
     def __init__(self, rate, width, backend, dtype):
@@ -321,10 +321,10 @@ class FusedDropout(Dropout):
 
 
 class FusedBatchNorm(BatchNorm):
-    """:class:`~skmlp._layers.BatchNorm` with each elementwise step one
+    """:class:`~skmlp._nn.layers.BatchNorm` with each elementwise step one
     kernel (the reductions stay the array module's). The kernels come from
     ``backend.kernels_for(array)``: the CUDA kernels on a GPU; on the CPU
-    numba's (:mod:`skmlp._numba_kernels`), or None -- small arrays before
+    numba's (:mod:`skmlp._kernels.cpu`), or None -- small arrays before
     numba has started, or no numba -- where the reference's ufunc steps run
     instead. Both give the same values."""
 
@@ -376,7 +376,7 @@ def fused_step(optimizer, kernels):
 def penalised_fused_step(optimizer, kernels, penalty, n_coefs):
     """``step(params, grads, learning_rate, scratch, total_weight)`` running
     ``optimizer``'s update with the gradient of the active ``penalty`` (a
-    :class:`~skmlp._penalties.Penalty`) of the weights ``params[:n_coefs]``
+    :class:`~skmlp._nn.penalties.Penalty`) of the weights ``params[:n_coefs]``
     folded in: one kernel of :meth:`ElementwiseKernels.penalised_step` over
     the weights, the plain one over the rest. ``grads`` lacks the penalty's
     gradient, and keeps lacking it. None where the optimizer has no kernel."""

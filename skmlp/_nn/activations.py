@@ -1,5 +1,5 @@
 """Hidden-layer activation functions (wrapped into layers by
-:class:`skmlp._layers.Activation`).
+:class:`skmlp._nn.layers.Activation`).
 
 Each activation adds the layer's bias to ``z = a_in @ W`` and activates it in
 place: ``forward(z, bias)`` (one step, so a GPU backend can fuse both into one
@@ -24,7 +24,7 @@ activation but the logistic (6 is Glorot and Bengio's uniform bound, of
 variance ``2 / (fan_in + fan_out)``).
 
 The operation order of each step is that of the activation's fused kernel in
-:data:`skmlp._cupy_kernels.BIAS_ACTIVATION` and ``DERIVATIVE`` (the leaky ReLU
+:data:`skmlp._kernels.cuda.BIAS_ACTIVATION` and ``DERIVATIVE`` (the leaky ReLU
 divides by 100 rather than multiplying by 0.01, exact in every dtype), so the
 two agree to rounding, and bit for bit where no transcendental function is
 called.

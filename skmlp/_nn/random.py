@@ -17,8 +17,8 @@ the estimator's ``random_state``, so fits reproduce.
 
 :func:`fill_reference` computes the draws with NumPy's ``uint32`` ufuncs (the
 readable reference, and what runs where numba does not); the compiled
-dropout kernels of :mod:`skmlp._numba_kernels` remake the same bits inside
-their loops (:class:`~skmlp._numba_kernels.CompiledDropout`).
+dropout kernels of :mod:`skmlp._kernels.cpu` remake the same bits inside
+their loops (:class:`~skmlp._kernels.cpu.CompiledDropout`).
 """
 
 import numpy as np

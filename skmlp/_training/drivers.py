@@ -1,8 +1,8 @@
 """Solver drivers: run a solver on a network and say what happened.
 
 :func:`fit_stochastic` runs the mini-batch epochs of a
-:class:`~skmlp._training.Trainer` (any optimizer of ``OPTIMIZERS``);
-:func:`fit_lbfgs` runs full-batch L-BFGS (:func:`~skmlp._lbfgs.minimize_lbfgs`).
+:class:`~skmlp._training.trainer.Trainer` (any optimizer of ``OPTIMIZERS``);
+:func:`fit_lbfgs` runs full-batch L-BFGS (:func:`~skmlp._training.lbfgs.minimize_lbfgs`).
 Both return a :class:`FitResult`, the record the estimator turns into its
 fitted attributes (``n_iter_``, ``loss_curve_``, ...).
 """
