@@ -198,7 +198,10 @@ def cupy_backend_on(module):
     try:
         yield
     finally:
-        sys.modules["cupy"] = saved
+        if saved is None:
+            sys.modules.pop("cupy")
+        else:
+            sys.modules["cupy"] = saved
         _probe_cupy.cache_clear()
         _cached_cupy_backend.cache_clear()
 
@@ -211,7 +214,7 @@ PENALTIES = [
     if alpha or l1
 ]
 # Every optimizer step kernel, by the settings that choose it.
-OPTIMIZERS = [
+OPTIMIZER_VARIANTS = [
     SGD(nesterov=True), SGD(nesterov=False), Adam(), Adam(amsgrad=True), RMSprop()
 ]
 
@@ -271,7 +274,8 @@ def drive():
             # The penalised steps: the dispatch that folds a penalty into
             # the step (the CPU's; the GPU adds it by array operations).
             backend = get_backend("cupy")
-            for optimizer, penalty in itertools.product(OPTIMIZERS, PENALTIES):
+            variants = itertools.product(OPTIMIZER_VARIANTS, PENALTIES)
+            for optimizer, penalty in variants:
                 params = rng.normal(size=10).astype(dtype)
                 optimizer.prepare(params, backend)
                 step = penalised_fused_step(optimizer, backend.kernels, penalty, 6)
