@@ -5,7 +5,6 @@ the fitted state. Training itself is the solver drivers' (:mod:`._solvers`):
 the driver and reads its :class:`~._solvers.FitResult`."""
 
 from abc import ABCMeta, abstractmethod
-from itertools import pairwise
 from numbers import Integral, Real
 from typing import ClassVar
 
@@ -13,10 +12,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.fixes import parse_version
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
@@ -39,12 +36,8 @@ from .._nn import (
     MAX_REUSED_ROWS,
     OPTIMIZERS,
     PREDICT_CHUNK_ROWS,
-    REGRESSION_LOSSES,
     Network,
     Penalty,
-    ReusedNetwork,
-    layer_views,
-    paired_views,
 )
 from .._training import (
     SCHEDULES,
@@ -63,10 +56,16 @@ from .._training import (
     with_callbacks,
 )
 from .._utils import warn
-from .._version import __version__
+from .fitted import (
+    BATCH_NORM_ATTRIBUTES,
+    layer_attributes,
+    result_attributes,
+    running_statistics,
+)
+from .persistence import SavedModelSupport
 
 
-class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
+class BaseMLPScratch(SavedModelSupport, CallbackSupport, BaseEstimator, metaclass=ABCMeta):
     """Base class of :class:`MLPClassifierScratch` and :class:`MLPRegressorScratch`.
 
     Subclasses set how targets are encoded (``_encode_targets``), which output
@@ -360,10 +359,10 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
             flat = np.array(backend.to_host(params), dtype=dtype)  # a copy
             if state is None:
                 state = network.running_statistics_at(params, X)
-            layers = _layer_attributes(flat, shapes)
+            layers = layer_attributes(flat, shapes)
             return {
                 **layers,
-                **_running_statistics(backend.to_host(state), layers["coefs_"]),
+                **running_statistics(backend.to_host(state), layers["coefs_"]),
                 **attributes(n_steps),
             }
 
@@ -525,13 +524,13 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
 
     def _set_result(self, result):
         """The fitted attributes that say how training went."""
-        for name, value in _result_attributes(result).items():
+        for name, value in result_attributes(result).items():
             setattr(self, name, value)
 
     def _history(self, n_iter):
         """The fitted attributes of the stochastic training so far, this call
         having run ``n_iter`` epochs."""
-        return _result_attributes(
+        return result_attributes(
             stochastic_result(self._trainer, n_iter, early_stopping=self.early_stopping)
         )
 
@@ -642,13 +641,13 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
         """Set ``coefs_``, ``intercepts_`` and the batch normalizations'
         scales and shifts to the per-layer views of the flat host array
         ``flat`` (the network's layout) and remember them."""
-        for name, value in _layer_attributes(flat, shapes).items():
+        for name, value in layer_attributes(flat, shapes).items():
             setattr(self, name, value)
 
     def _keep_running_statistics(self, state):
         """Set the running means and variances from the network's host
         ``state`` buffer."""
-        for name, value in _running_statistics(state, self.coefs_).items():
+        for name, value in running_statistics(state, self.coefs_).items():
             setattr(self, name, value)
 
     def _trainable_layers(self):
@@ -665,7 +664,7 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
         """Scales, shifts, running means and variances, as
         :meth:`Network.set_batch_norm` takes them (empty lists for a model
         without batch normalization, or weights set by hand)."""
-        return tuple(getattr(self, name, []) for name in _BATCH_NORM_ATTRIBUTES)
+        return tuple(getattr(self, name, []) for name in BATCH_NORM_ATTRIBUTES)
 
     def _kept_flat_params(self):
         """The flat array behind ``coefs_``, ``intercepts_`` (and the batch
@@ -684,65 +683,6 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
             return flat, reused
         return None, None
 
-    def __copy__(self):
-        """A shallow copy, as Python makes one by default: not the round trip
-        of :meth:`__getstate__` and :meth:`__setstate__`, which are for
-        saving. scikit-learn's callbacks copy the estimator in mid-fit for
-        each ``fitted_estimator``, when the optimizer state may still be on
-        the GPU (and every check of a saved model would run at every step)."""
-        copied = type(self).__new__(type(self))
-        vars(copied).update(vars(self))
-        return copied
-
-    def __getstate__(self):
-        """The fitted state as builtins and NumPy arrays only (the trainer and
-        its optimizer as dicts of numbers and arrays; scikit-learn's
-        LabelBinarizer and NumPy's RandomState as they are), so that skops
-        needs to trust no class but the estimator's. The flat weight array is
-        saved through ``coefs_`` and ``intercepts_`` alone."""
-        # A copy: the state returned may be the instance's own __dict__.
-        state = dict(super().__getstate__())
-        state.pop("_flat_layers", None)
-        if isinstance(state.get("_trainer"), Trainer):
-            state["_trainer"] = state["_trainer"].get_state()
-        state["_skmlp_version"] = __version__
-        return state
-
-    def __setstate__(self, state):
-        """Rebuild what :meth:`__getstate__` made plain, checking that it
-        forms this network: a damaged file, or one whose layers, counts,
-        batch normalization, classes, output layer and optimizer state do not
-        fit together, raises a ValueError naming the attribute instead of
-        loading a different model (:func:`_check_saved_model`). Parameters an
-        older version did not have take their defaults, which train as that
-        version did."""
-        state = dict(state)
-        _check_saved_version(state.pop("_skmlp_version", None))
-        trainer = state.pop("_trainer", None)
-        defaults = {
-            name: value
-            for name, value in type(self)().get_params(deep=False).items()
-            if name not in state
-        }
-        super().__setstate__({**defaults, **state})
-        if "coefs_" not in state:
-            return
-        _check_saved_model(self)
-        if isinstance(trainer, dict):
-            n_params = sum(a.size for a in self._trainable_layers())
-            trainer = Trainer.from_state(trainer, n_params)
-        self._trainer = trainer
-        # Saving stores each layer's array on its own: gather them again into
-        # one flat array, as fit leaves them, so predict need not copy.
-        # Layers of different dtypes (assigned by hand) are kept as they
-        # are, for predict to convert.
-        layers = self._trainable_layers()
-        if len({a.dtype for a in layers}) == 1:
-            flat = np.concatenate([a.ravel() for a in layers])
-            self._keep_layers(flat, [c.shape for c in self.coefs_])
-        else:
-            self._flat_layers = (None, (), None)
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = supports_sparse(self.backend)
@@ -750,304 +690,11 @@ class BaseMLPScratch(CallbackSupport, BaseEstimator, metaclass=ABCMeta):
         return tags
 
 
-def _result_attributes(result):
-    """The fitted attributes of a :class:`~._solvers.FitResult`, with copies
-    of its lists (training may go on appending to them)."""
-    return {
-        "n_iter_": result.n_iter,
-        "t_": result.t,
-        "loss_curve_": list(result.loss_curve),
-        "loss_": result.loss,
-        "best_loss_": result.best_loss,
-        "validation_scores_": (
-            None if result.validation_scores is None else list(result.validation_scores)
-        ),
-        "best_validation_score_": result.best_validation_score,
-    }
-
-
-def _layer_attributes(flat, shapes):
-    """``coefs_``, ``intercepts_`` and the batch normalizations' scales and
-    shifts as views of the flat host array ``flat``, and the record that they
-    are (``_kept_flat_params``), with the network to predict small batches
-    with (made when first needed)."""
-    coefs, intercepts = layer_views(flat, shapes)
-    n_dense = sum(fan_in * fan_out + fan_out for fan_in, fan_out in shapes)
-    scales, shifts = paired_views(flat, n_dense, coefs)
-    trainable = [*coefs, *intercepts, *(a for pair in zip(scales, shifts) for a in pair)]
-    return {
-        "coefs_": coefs,
-        "intercepts_": intercepts,
-        "batch_norm_scales_": scales,
-        "batch_norm_shifts_": shifts,
-        "_flat_layers": (flat, tuple(trainable), ReusedNetwork()),
-    }
-
-
-def _running_statistics(state, coefs):
-    """The running means and variances of the network's host ``state``
-    buffer, for the dense layers of weight matrices ``coefs``: copies, so
-    that each pickles on its own."""
-    means, variances = paired_views(state, 0, coefs)
-    return {
-        "batch_norm_running_means_": [mean.copy() for mean in means],
-        "batch_norm_running_vars_": [var.copy() for var in variances],
-    }
-
-
 def _quiet_float_errors():
     """No NumPy RuntimeWarning for overflow, division by zero or invalid
     values: predictions carry inf/NaN as values, and fit reports divergence
     once, in its own words. (CuPy never warns about these.)"""
     return np.errstate(over="ignore", divide="ignore", invalid="ignore")
-
-
-# ------------------------------------------------------ loading a saved model
-# __setstate__ runs these checks on every pickle and skops file (and on
-# copy.deepcopy) before the model is used. Every fitted attribute that
-# predict reads must agree with the others: one that does not would load
-# into a model that predicts something else.
-
-_DAMAGED = (
-    "the file is damaged or was edited. Load an intact copy, or fit the "
-    "model again."
-)
-
-_BATCH_NORM_ATTRIBUTES = (
-    "batch_norm_scales_",
-    "batch_norm_shifts_",
-    "batch_norm_running_means_",
-    "batch_norm_running_vars_",
-)
-
-# The kinds of target a classifier's LabelBinarizer is fitted on.
-_CLASSIFIER_TARGETS = ("binary", "multiclass", "multilabel-indicator")
-
-
-def _check_saved_version(saved):
-    """A model saved by a newer skmlp may hold state this one would ignore."""
-    if saved is not None and parse_version(saved) > parse_version(__version__):
-        raise ValueError(
-            f"The model was saved by skmlp {saved}, newer than this skmlp "
-            f"{__version__}: upgrade skmlp to load it."
-        )
-
-
-def _check_saved_model(model):
-    """Raise a ValueError that names the attribute unless the fitted
-    attributes of the loaded ``model`` describe one network as fit leaves
-    it: its arrays, the counts and parameters that describe them, and the
-    output layer and classes its targets call for."""
-    _check_saved_layers(model)
-    _check_saved_counts(model)
-    _check_saved_batch_norm(model)
-    _check_saved_activation(model)
-    if is_classifier(model):
-        _check_saved_classes(model)
-    _check_saved_output(model)
-
-
-def _check_saved_layers(model):
-    """``coefs_``, ``intercepts_`` and the batch normalizations' values are
-    lists of finite float arrays, of the shapes of a network of
-    ``n_features_in_`` inputs."""
-    coefs, intercepts = model.coefs_, model.intercepts_
-    batch_norm = model._batch_norm_values()
-    arrays = {
-        "coefs_": coefs,
-        "intercepts_": intercepts,
-        **dict(zip(_BATCH_NORM_ATTRIBUTES, batch_norm)),
-    }
-    for name, values in arrays.items():
-        if not isinstance(values, (list, tuple)) or not all(
-            isinstance(a, np.ndarray) and a.dtype.kind == "f" and np.isfinite(a).all()
-            for a in values
-        ):
-            raise ValueError(
-                f"The saved {name} is not a list of finite float arrays: {_DAMAGED}"
-            )
-    n_features = getattr(model, "n_features_in_", None)
-    if not _layers_fit_together(coefs, intercepts, n_features):
-        shapes = [a.shape for a in coefs], [a.shape for a in intercepts]
-        raise ValueError(
-            f"The saved coefs_ and intercepts_ (shapes {shapes[0]} and "
-            f"{shapes[1]}) do not form a network of n_features_in_={n_features} "
-            "inputs: their layers were replaced by ones of another layout, or "
-            f"{_DAMAGED}"
-        )
-    if not _batch_norm_fits(coefs, *batch_norm):
-        raise ValueError(
-            "The saved batch-normalization values (batch_norm_scales_, "
-            "batch_norm_shifts_, batch_norm_running_means_ and "
-            "batch_norm_running_vars_) are not one vector of each per hidden "
-            f"layer, of its width: {_DAMAGED}"
-        )
-
-
-def _layers_fit_together(coefs, intercepts, n_features):
-    """Whether ``coefs`` and ``intercepts`` have the shapes of a network with
-    ``n_features`` inputs, as fit leaves them: re-slicing any others into
-    that layout would change the model instead of refusing it."""
-    if not coefs or len(intercepts) != len(coefs) or any(c.ndim != 2 for c in coefs):
-        return False
-    units = [n_features, *(c.shape[1] for c in coefs)]
-    return all(
-        c.shape == shape and b.shape == shape[1:]
-        for c, b, shape in zip(coefs, intercepts, pairwise(units))
-    )
-
-
-def _batch_norm_fits(coefs, scales, shifts, means, variances):
-    """Whether the batch-normalization values are none, or one of each per
-    hidden layer of its width, as fit leaves them."""
-    given = (scales, shifts, means, variances)
-    if not scales:
-        return not any(given)
-    widths = [c.shape[1] for c in coefs[:-1]]
-    return all(
-        [a.shape for a in values] == [(w,) for w in widths] for values in given
-    )
-
-
-def _check_saved_counts(model):
-    """``n_features_in_``, ``n_layers_`` and ``n_outputs_`` are the integers
-    the layers make them."""
-    coefs = model.coefs_
-    counts = {
-        "n_features_in_": coefs[0].shape[0],
-        "n_layers_": len(coefs) + 1,
-        "n_outputs_": coefs[-1].shape[1],
-    }
-    for name, count in counts.items():
-        value = getattr(model, name, None)
-        if isinstance(value, bool) or not isinstance(value, Integral) or value != count:
-            raise ValueError(
-                f"The saved {name} is {value!r}, but the saved coefs_ make it the "
-                f"integer {count}: {_DAMAGED}"
-            )
-
-
-def _check_saved_batch_norm(model):
-    """The running variances are not negative (inference takes their square
-    root), and the ``batch_norm`` parameter says whether the network has
-    batch normalization: it does after a fit with ``batch_norm=True`` and at
-    least one hidden layer."""
-    variances = model._batch_norm_values()[3]
-    if any((v < 0).any() for v in variances):
-        raise ValueError(
-            "The saved batch_norm_running_vars_ has negative values, which no "
-            f"variance has (inference takes their square root): {_DAMAGED}"
-        )
-    batch_norm = model.batch_norm
-    n_hidden = len(model.coefs_) - 1
-    if bool(variances) != (bool(batch_norm) and n_hidden > 0):
-        has = "holds" if variances else "holds no"
-        raise ValueError(
-            f"The saved batch_norm={batch_norm!r} does not match the file, which "
-            f"{has} batch-normalization values (batch_norm_scales_ and the "
-            f"others) for its {n_hidden} hidden layer(s): a batch_norm set by "
-            "set_params after fitting, without fitting again, also does this "
-            f"(fit again before saving); otherwise {_DAMAGED}"
-        )
-
-
-def _check_saved_activation(model):
-    """``activation`` is one that the network can be built with."""
-    activation = model.activation
-    if not isinstance(activation, str) or activation not in ACTIVATIONS:
-        raise ValueError(
-            f"The saved activation={activation!r} is not one of skmlp's "
-            f"hidden activations {sorted(ACTIVATIONS)}: {_DAMAGED}"
-        )
-
-
-def _check_saved_classes(model):
-    """A classifier's ``_label_binarizer``, which predict maps the outputs
-    through, is the LabelBinarizer fit makes (labels 0 and 1, targets of a
-    kind skmlp trains on); ``classes_`` are its classes, sorted and unique
-    (the order the outputs were trained in), in as many output columns as
-    they need: one for two classes (or one), one per class or label
-    otherwise."""
-    binarizer = getattr(model, "_label_binarizer", None)
-    if not (
-        isinstance(binarizer, LabelBinarizer)
-        and getattr(binarizer, "y_type_", None) in _CLASSIFIER_TARGETS
-        and (binarizer.neg_label, binarizer.pos_label) == (0, 1)
-    ):
-        raise ValueError(
-            "The saved _label_binarizer is not the LabelBinarizer fit makes (of "
-            "labels 0 and 1, for binary, multiclass or multilabel targets): "
-            f"{_DAMAGED}"
-        )
-    classes = getattr(model, "classes_", None)
-    fitted = getattr(binarizer, "classes_", None)
-    if not (
-        isinstance(classes, np.ndarray)
-        and isinstance(fitted, np.ndarray)
-        and classes.ndim == 1
-        and classes.dtype == fitted.dtype
-        and np.array_equal(classes, fitted)
-    ):
-        raise ValueError(
-            f"The saved classes_ {classes!r} are not those of _label_binarizer "
-            f"{fitted!r}, which predict maps the outputs to: {_DAMAGED}"
-        )
-    if not _sorted_and_unique(classes):
-        raise ValueError(
-            f"The saved classes_ {classes!r} are not sorted and unique, as fit "
-            "leaves them (the output columns follow that order, so other "
-            f"classes would be predicted): {_DAMAGED}"
-        )
-    kind, width = binarizer.y_type_, model.coefs_[-1].shape[1]
-    if kind == "multilabel-indicator":
-        fits = np.array_equal(classes, np.arange(width))
-    elif kind == "binary":
-        fits = width == 1 and 1 <= len(classes) <= 2
-    else:
-        fits = width == len(classes) > 2
-    if not fits:
-        raise ValueError(
-            f"The saved classes_ ({len(classes)} for {kind} targets) do not fit "
-            f"the output layer's {width} columns (one for two classes, one per "
-            f"class or label otherwise): {_DAMAGED}"
-        )
-
-
-def _sorted_and_unique(classes):
-    """Whether ``classes`` are in the order LabelBinarizer sorts them into."""
-    try:
-        return np.array_equal(np.unique(classes), classes)
-    except TypeError:  # classes that do not compare (mixed types)
-        return False
-
-
-def _check_saved_output(model):
-    """``out_activation_`` is the output layer that the model's targets call
-    for: a classifier's, that of its targets' kind (softmax for multiclass,
-    the logistic for binary and multilabel targets); a regressor's, that of
-    its ``loss`` (the identity, or Poisson's exp)."""
-    if is_classifier(model):
-        expected = model._output_layer()  # read off the label binarizer
-        source = f"{model._label_binarizer.y_type_} targets"
-        changed_by_set_params = ""
-    else:
-        loss = model.loss
-        if not isinstance(loss, str) or loss not in REGRESSION_LOSSES:
-            raise ValueError(
-                f"The saved loss={loss!r} is not one of the regressor's losses "
-                f"{sorted(REGRESSION_LOSSES)}: {_DAMAGED}"
-            )
-        expected, source = REGRESSION_LOSSES[loss].name, f"loss={loss!r}"
-        changed_by_set_params = (
-            "a loss set by set_params after fitting, without fitting again, "
-            "also does this (fit again before saving); otherwise "
-        )
-    value = getattr(model, "out_activation_", None)
-    if not isinstance(value, str) or value != expected:
-        raise ValueError(
-            f"The saved out_activation_={value!r} is not {expected!r}, the output "
-            f"layer of {source}: {changed_by_set_params}{_DAMAGED}"
-        )
 
 
 def _can_stratify(Y, n_validation):

@@ -1,0 +1,57 @@
+"""The fitted attributes, as the estimators name and lay them out: one
+place that says which attribute holds what of a trained network."""
+
+from .._nn import ReusedNetwork, layer_views, paired_views
+
+# Per hidden layer, in the order Network.set_batch_norm takes them.
+BATCH_NORM_ATTRIBUTES = (
+    "batch_norm_scales_",
+    "batch_norm_shifts_",
+    "batch_norm_running_means_",
+    "batch_norm_running_vars_",
+)
+
+
+def result_attributes(result):
+    """The fitted attributes of a :class:`~._solvers.FitResult`, with copies
+    of its lists (training may go on appending to them)."""
+    return {
+        "n_iter_": result.n_iter,
+        "t_": result.t,
+        "loss_curve_": list(result.loss_curve),
+        "loss_": result.loss,
+        "best_loss_": result.best_loss,
+        "validation_scores_": (
+            None if result.validation_scores is None else list(result.validation_scores)
+        ),
+        "best_validation_score_": result.best_validation_score,
+    }
+
+
+def layer_attributes(flat, shapes):
+    """``coefs_``, ``intercepts_`` and the batch normalizations' scales and
+    shifts as views of the flat host array ``flat``, and the record that they
+    are (``_kept_flat_params``), with the network to predict small batches
+    with (made when first needed)."""
+    coefs, intercepts = layer_views(flat, shapes)
+    n_dense = sum(fan_in * fan_out + fan_out for fan_in, fan_out in shapes)
+    scales, shifts = paired_views(flat, n_dense, coefs)
+    trainable = [*coefs, *intercepts, *(a for pair in zip(scales, shifts) for a in pair)]
+    return {
+        "coefs_": coefs,
+        "intercepts_": intercepts,
+        "batch_norm_scales_": scales,
+        "batch_norm_shifts_": shifts,
+        "_flat_layers": (flat, tuple(trainable), ReusedNetwork()),
+    }
+
+
+def running_statistics(state, coefs):
+    """The running means and variances of the network's host ``state``
+    buffer, for the dense layers of weight matrices ``coefs``: copies, so
+    that each pickles on its own."""
+    means, variances = paired_views(state, 0, coefs)
+    return {
+        "batch_norm_running_means_": [mean.copy() for mean in means],
+        "batch_norm_running_vars_": [var.copy() for var in variances],
+    }
