@@ -61,6 +61,8 @@ from .fitted import (
     layer_attributes,
     result_attributes,
     running_statistics,
+    snapshots,
+    state_attributes,
 )
 from .persistence import SavedModelSupport
 
@@ -289,37 +291,27 @@ class BaseMLPScratch(SavedModelSupport, CallbackSupport, BaseEstimator, metaclas
                 self._random_state = check_random_state(self.random_state)
             if first_pass:
                 network.initialize(self._random_state, self.weight_init)
-                self._trainer = None
-                self.n_outputs_ = Y.shape[1]
-                self.n_layers_ = len(layer_units)
             else:
                 network.set_layers(self.coefs_, self.intercepts_)
                 network.set_batch_norm(*self._batch_norm_values())
             network.seed(self._random_state)
-            # Every call, as a continued fit may train with a changed ``loss``.
-            self.out_activation_ = network.output.name
 
             if lbfgs:  # It begins one more iteration than it runs (see _lbfgs).
                 max_steps = self.max_iter + 1
             else:
                 max_steps = 1 if incremental else self.max_iter
             task = begin_fit_task(self, X, y, sample_weight, max_steps)
+            trainer = None if first_pass else self._trainer
             if lbfgs:
-                result = self._fit_lbfgs(network, X, Y, sample_weight, task)
-            else:
-                result = self._fit_stochastic(
-                    network, X, y, Y, sample_weight, incremental, task
+                result, fitted = self._fit_lbfgs(
+                    network, X, Y, sample_weight, trainer, task
                 )
-        self._set_result(result)
-
-        self._keep_layers(backend.to_host(network.params), network.shapes)
-        self._keep_running_statistics(backend.to_host(network.state))
-        fitted = [
-            *self._trainable_layers(),
-            *self.batch_norm_running_means_,
-            *self.batch_norm_running_vars_,
-        ]
-        if not all(np.isfinite(values).all() for values in fitted):
+            else:
+                result, fitted = self._fit_stochastic(
+                    network, X, y, Y, sample_weight, incremental, trainer, task
+                )
+        self._set_fitted(result, fitted)
+        if not fitted.is_finite():
             raise ValueError(self._diverged_message())
         if not (lbfgs or incremental or result.stopped):
             warn(
@@ -345,30 +337,7 @@ class BaseMLPScratch(SavedModelSupport, CallbackSupport, BaseEstimator, metaclas
             f"{self.learning_rate_init:g}) or set clip_grad_norm (e.g. 1.0)."
         )
 
-    def _snapshot(self, network, attributes, X=None):
-        """``snapshot(params, n_steps, state)`` for the callbacks: the fitted
-        attributes of the model with weights ``params`` (on the network's
-        backend, or SciPy's float64) and the network's ``state`` after
-        ``n_steps`` steps of this call: its layers, running statistics and
-        ``attributes(n_steps)``. A ``state`` of None is the one fit_lbfgs
-        ends with: the statistics of all rows of ``X`` (the network's input)
-        at ``params``."""
-        backend, dtype, shapes = network.backend, network.params.dtype, network.shapes
-
-        def snapshot(params, n_steps, state):
-            flat = np.array(backend.to_host(params), dtype=dtype)  # a copy
-            if state is None:
-                state = network.running_statistics_at(params, X)
-            layers = layer_attributes(flat, shapes)
-            return {
-                **layers,
-                **running_statistics(backend.to_host(state), layers["coefs_"]),
-                **attributes(n_steps),
-            }
-
-        return snapshot
-
-    def _fit_lbfgs(self, network, X, Y, sample_weight, task):
+    def _fit_lbfgs(self, network, X, Y, sample_weight, trainer, task):
         """Full-batch L-BFGS from the network's current weights."""
         backend = network.backend
         X = backend.input(X)
@@ -381,20 +350,26 @@ class BaseMLPScratch(SavedModelSupport, CallbackSupport, BaseEstimator, metaclas
             max_fun=self.max_fun,
             tol=self.tol,
             verbose=bool(self.verbose),
-            samples_seen=0 if self._trainer is None else self._trainer.samples_seen,
+            trainer=trainer,
             steps=task.steps(
-                "iteration", self._snapshot(network, lambda n: {"n_iter_": n}, X)
+                "iteration", snapshots(network, lambda n: {"n_iter_": n}, X)
             ),
         )
 
-    def _fit_stochastic(self, network, X, y, Y, sample_weight, incremental, task):
+    def _fit_stochastic(
+        self, network, X, y, Y, sample_weight, incremental, trainer, task
+    ):
         """Mini-batch epochs with the solver's optimizer, whose state is kept
         across warm_start / partial_fit."""
         backend = network.backend
-        if self._trainer is None:
-            self._trainer = Trainer(self._new_optimizer())
+        if trainer is None:
+            trainer = Trainer(self._new_optimizer())
         else:
-            self._update_optimizer()
+            self._update_optimizer(trainer)
+        early_stopping = self.early_stopping
+
+        def history(n_iter):
+            return result_attributes(stochastic_result(trainer, n_iter, early_stopping))
 
         rows, validation_score = None, None
         if self.early_stopping:
@@ -427,7 +402,7 @@ class BaseMLPScratch(SavedModelSupport, CallbackSupport, BaseEstimator, metaclas
         )
         # Uploaded once; every epoch shuffles and gathers on the device.
         return fit_stochastic(
-            self._trainer,
+            trainer,
             network,
             backend.input(X),
             backend.to_device(Y),
@@ -437,7 +412,7 @@ class BaseMLPScratch(SavedModelSupport, CallbackSupport, BaseEstimator, metaclas
             rows=rows,
             validation_score=validation_score,
             sample_weight=sample_weight,
-            steps=task.steps("epoch", self._snapshot(network, self._history), rows),
+            steps=task.steps("epoch", snapshots(network, history), rows),
         )
 
     def _batch_size(self, n_samples):
@@ -514,24 +489,21 @@ class BaseMLPScratch(SavedModelSupport, CallbackSupport, BaseEstimator, metaclas
             )
         return OPTIMIZERS["rmsprop"](self.rho, self.epsilon)
 
-    def _update_optimizer(self):
+    def _update_optimizer(self, trainer):
         """Keep the optimizer state across warm_start / partial_fit; take the
         current hyper-parameters. A changed solver starts a fresh optimizer."""
         fresh = self._new_optimizer()
-        if type(fresh) is type(self._trainer.optimizer):
-            fresh.continue_from(self._trainer.optimizer)
-        self._trainer.optimizer = fresh
+        if type(fresh) is type(trainer.optimizer):
+            fresh.continue_from(trainer.optimizer)
+        trainer.optimizer = fresh
 
-    def _set_result(self, result):
-        """The fitted attributes that say how training went."""
-        for name, value in result_attributes(result).items():
-            setattr(self, name, value)
-
-    def _history(self, n_iter):
-        """The fitted attributes of the stochastic training so far, this call
-        having run ``n_iter`` epochs."""
-        return result_attributes(
-            stochastic_result(self._trainer, n_iter, early_stopping=self.early_stopping)
+    def _set_fitted(self, result, fitted):
+        """Set the fitted attributes: how training went (``result``, a
+        :class:`~skmlp._training.FitResult`) and the network and trainer it
+        left (``fitted``, a :class:`~skmlp._training.FittedState`). The one
+        place fit sets them."""
+        vars(self).update(
+            result_attributes(result), **state_attributes(fitted), _trainer=fitted.trainer
         )
 
     # -------------------------------------------------------------- predict
@@ -641,14 +613,12 @@ class BaseMLPScratch(SavedModelSupport, CallbackSupport, BaseEstimator, metaclas
         """Set ``coefs_``, ``intercepts_`` and the batch normalizations'
         scales and shifts to the per-layer views of the flat host array
         ``flat`` (the network's layout) and remember them."""
-        for name, value in layer_attributes(flat, shapes).items():
-            setattr(self, name, value)
+        vars(self).update(layer_attributes(flat, shapes))
 
     def _keep_running_statistics(self, state):
         """Set the running means and variances from the network's host
         ``state`` buffer."""
-        for name, value in running_statistics(state, self.coefs_).items():
-            setattr(self, name, value)
+        vars(self).update(running_statistics(state, self.coefs_))
 
     def _trainable_layers(self):
         """Every per-layer array of ``params``, in the flat buffer's order."""

@@ -2,6 +2,7 @@
 place that says which attribute holds what of a trained network."""
 
 from .._nn import ReusedNetwork, layer_views, paired_views
+from .._training import FittedState
 
 # Per hidden layer, in the order Network.set_batch_norm takes them.
 BATCH_NORM_ATTRIBUTES = (
@@ -55,3 +56,31 @@ def running_statistics(state, coefs):
         "batch_norm_running_means_": [mean.copy() for mean in means],
         "batch_norm_running_vars_": [var.copy() for var in variances],
     }
+
+
+def state_attributes(fitted):
+    """The fitted attributes of the network of a
+    :class:`~skmlp._training.FittedState`: its layers (views of its flat
+    weights), running statistics, sizes and output layer."""
+    layers = layer_attributes(fitted.params, fitted.shapes)
+    return {
+        **layers,
+        **running_statistics(fitted.state, layers["coefs_"]),
+        "n_outputs_": fitted.shapes[-1][1],
+        "n_layers_": len(fitted.shapes) + 1,
+        "out_activation_": fitted.output,
+    }
+
+
+def snapshots(network, history, X=None):
+    """``snapshot(params, n_steps, state)`` for the callbacks: the fitted
+    attributes of the model with weights ``params`` and the network's
+    ``state`` (see :meth:`FittedState.at <skmlp._training.FittedState.at>`,
+    which ``X`` is for) after ``n_steps`` steps of this call: those of its
+    network, and ``history(n_steps)``."""
+
+    def snapshot(params, n_steps, state):
+        fitted = FittedState.at(network, params, state, X)
+        return {**state_attributes(fitted), **history(n_steps)}
+
+    return snapshot

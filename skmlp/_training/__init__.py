@@ -1,6 +1,7 @@
 from .callbacks import CallbackSupport, begin_fit_task, with_callbacks
 from .drivers import SOLVERS, fit_lbfgs, fit_stochastic, stochastic_result
 from .schedules import SCHEDULES, LearningRateSchedule
+from .state import FittedState
 from .trainer import EpochSettings, Trainer, clip_gradient_norm
 from .validation import check_scoring, held_out_loss_score, held_out_scorer_score
 
@@ -9,6 +10,7 @@ __all__ = [
     "SOLVERS",
     "CallbackSupport",
     "EpochSettings",
+    "FittedState",
     "LearningRateSchedule",
     "Trainer",
     "begin_fit_task",

@@ -3,8 +3,9 @@
 :func:`fit_stochastic` runs the mini-batch epochs of a
 :class:`~skmlp._training.Trainer` (any optimizer of ``OPTIMIZERS``);
 :func:`fit_lbfgs` runs full-batch L-BFGS (:func:`~skmlp._lbfgs.minimize_lbfgs`).
-Both return a :class:`FitResult`, the record the estimator turns into its
-fitted attributes (``n_iter_``, ``loss_curve_``, ...).
+Both return a :class:`FitResult` and a :class:`~.state.FittedState`, the
+records the estimator turns into its fitted attributes (``n_iter_``,
+``loss_curve_``, ... and ``coefs_``, ``intercepts_``, ...).
 """
 
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from .._nn import OPTIMIZERS
 from .._utils import at_user_call, warn
 from .callbacks import NO_STEPS
 from .lbfgs import minimize_lbfgs
+from .state import FittedState
 
 # Every value of the estimators' ``solver`` parameter.
 SOLVERS = ("lbfgs", *OPTIMIZERS)
@@ -59,8 +61,8 @@ class FitResult:
 
 def fit_stochastic(trainer, network, X, Y, **options):
     """Train ``network`` with ``trainer`` (``options`` are those of
-    :meth:`Trainer.run`) and return the :class:`FitResult` of its whole
-    history."""
+    :meth:`Trainer.run`); return the :class:`FitResult` of its whole history
+    and the :class:`~.state.FittedState` it ends in."""
     try:
         n_iter, stopped = trainer.run(network, X, Y, **options)
     finally:
@@ -68,7 +70,8 @@ def fit_stochastic(trainer, network, X, Y, **options):
         # estimator pickles and continues on any backend.
         trainer.optimizer.to_host(network.backend)
     early_stopping = options.get("validation_score") is not None
-    return stochastic_result(trainer, n_iter, early_stopping, stopped)
+    result = stochastic_result(trainer, n_iter, early_stopping, stopped)
+    return result, FittedState.of(network, trainer)
 
 
 def stochastic_result(trainer, n_iter, early_stopping, stopped=False):
@@ -98,12 +101,14 @@ def fit_lbfgs(
     max_fun,
     tol,
     verbose,
-    samples_seen,
+    trainer=None,
     steps=NO_STEPS,
 ):
-    """Full-batch L-BFGS from the network's current weights; ``samples_seen``
-    is the ``t`` of earlier stochastic calls, which L-BFGS leaves as it is;
-    ``steps`` are told of each iteration (``_callbacks.Steps``).
+    """Full-batch L-BFGS from the network's current weights; ``trainer`` is
+    that of earlier stochastic calls (or None), which L-BFGS leaves as it is
+    (its ``samples_seen`` is the result's ``t``); ``steps`` are told of each
+    iteration (``_callbacks.Steps``). Returns the :class:`FitResult` and the
+    :class:`~.state.FittedState`.
 
     Batch normalization normalises with the statistics of all rows at every
     evaluation, so the objective stays a deterministic function of the
@@ -137,13 +142,14 @@ def fit_lbfgs(
         with at_user_call():
             n_iter = _check_optimize_result("lbfgs", run.result, max_iter)
         loss = float(run.result.fun)
-    return FitResult(
+    result = FitResult(
         n_iter=n_iter,
         loss_curve=run.loss_curve,
         loss=loss,
         best_loss=loss,
         validation_scores=None,
         best_validation_score=None,
-        t=samples_seen,
+        t=0 if trainer is None else trainer.samples_seen,
         stopped=run.interrupted or run.stopped_by_callback or n_iter < max_iter,
     )
+    return result, FittedState.of(network, trainer)

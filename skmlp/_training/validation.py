@@ -64,6 +64,7 @@ _SCORING_ATTRIBUTES = (
     "batch_norm_running_means_",
     "batch_norm_running_vars_",
     "_flat_layers",
+    "out_activation_",
     "feature_names_in_",
 )
 
@@ -81,6 +82,7 @@ def _predicting_with(estimator, network):
         state.pop("feature_names_in_", None)
         estimator._keep_layers(network.backend.to_host(network.params), network.shapes)
         estimator._keep_running_statistics(network.backend.to_host(network.state))
+        estimator.out_activation_ = network.output.name
         yield
     finally:
         for name in _SCORING_ATTRIBUTES:
