@@ -11,7 +11,6 @@ from typing import ClassVar
 import numpy as np
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import (
@@ -51,13 +50,14 @@ from .._training import (
     fit_lbfgs,
     fit_stochastic,
     held_out_loss_score,
-    held_out_scorer_score,
     stochastic_result,
+    validation_split,
     with_callbacks,
 )
 from .._utils import warn
 from .fitted import (
     BATCH_NORM_ATTRIBUTES,
+    held_out_scorer_score,
     layer_attributes,
     result_attributes,
     running_statistics,
@@ -421,38 +421,15 @@ class BaseMLPScratch(SavedModelSupport, CallbackSupport, BaseEstimator, metaclas
         return min(size, n_samples)
 
     def _validation_split(self, X, y, Y, sample_weight):
-        """Rows to train on, and the scorer of the held-out rows."""
-        n_samples = X.shape[0]
-        n_validation = int(np.ceil(self.validation_fraction * n_samples))
-        if n_validation < 2 or n_samples - n_validation < 1:
-            raise ValueError(
-                f"The validation set is too small ({n_validation} of {n_samples} "
-                "samples). Increase 'validation_fraction' or the size of your "
-                "dataset, or set early_stopping=False."
-            )
-        stratify = None
-        if self._stratify_validation() and _can_stratify(Y, n_validation):
-            stratify = Y
-        train_rows, val_rows = train_test_split(
-            np.arange(n_samples),
-            random_state=self._random_state,
-            test_size=self.validation_fraction,
-            stratify=stratify,
+        """Rows to train on, and the score of the held-out rows."""
+        train_rows, val_rows = validation_split(
+            Y,
+            sample_weight,
+            self.validation_fraction,
+            self._random_state,
+            self._stratify_validation(),
         )
-        val_weight = None
-        if sample_weight is not None:
-            val_weight = sample_weight[val_rows]
-            for name, weights in (
-                ("training", sample_weight[train_rows]),
-                ("validation", val_weight),
-            ):
-                if not weights.any():
-                    raise ValueError(
-                        f"The sample weights of the {name} set left by the "
-                        "early-stopping split are all zero. Use another "
-                        "random_state or validation_fraction, or set "
-                        "early_stopping=False."
-                    )
+        val_weight = None if sample_weight is None else sample_weight[val_rows]
         if self.scoring not in (None, "loss"):
             return train_rows, held_out_scorer_score(
                 self, self.scoring, X[val_rows], y[val_rows], val_weight
@@ -665,13 +642,3 @@ def _quiet_float_errors():
     values: predictions carry inf/NaN as values, and fit reports divergence
     once, in its own words. (CuPy never warns about these.)"""
     return np.errstate(over="ignore", divide="ignore", invalid="ignore")
-
-
-def _can_stratify(Y, n_validation):
-    """Whether a split of the rows of ``Y`` (encoded classes) with
-    ``n_validation`` held out can have every class on both sides. Where it
-    cannot, ``train_test_split`` refuses to stratify; the split is then drawn
-    unstratified, as scikit-learn draws every multiclass split."""
-    _, counts = np.unique(Y, axis=0, return_counts=True)
-    n_train = len(Y) - n_validation
-    return counts.min() >= 2 and len(counts) <= min(n_validation, n_train)

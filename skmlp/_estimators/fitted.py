@@ -1,6 +1,10 @@
 """The fitted attributes, as the estimators name and lay them out: one
 place that says which attribute holds what of a trained network."""
 
+import copy
+
+from sklearn.metrics import get_scorer
+
 from .._nn import ReusedNetwork, layer_views, paired_views
 from .._training import FittedState
 
@@ -84,3 +88,25 @@ def snapshots(network, history, X=None):
         return {**state_attributes(fitted), **history(n_steps)}
 
     return snapshot
+
+
+def held_out_scorer_score(model, scoring, X, y, sample_weight):
+    """``score(network)``: ``scorer(fitted, X, y)`` of the held-out rows (host
+    arrays; ``y`` as the user gave it), where ``fitted`` is a shallow copy of
+    ``model`` fitted with the network's current weights (on NumPy, views of
+    them: no copy) and running statistics -- never ``model`` itself, whose
+    attributes stay those of the last finished fit. ``sample_weight`` (None,
+    or the held-out rows' sample weights times their class weights) is
+    passed as ``sample_weight=``. The copy has no ``feature_names_in_``: the
+    held-out rows are the validated array, without a data frame's column
+    names."""
+    scorer = get_scorer(scoring)
+    weights = {} if sample_weight is None else {"sample_weight": sample_weight}
+
+    def score(network):
+        fitted = copy.copy(model)
+        vars(fitted).pop("feature_names_in_", None)
+        vars(fitted).update(state_attributes(FittedState.of(network)))
+        return float(scorer(fitted, X, y, **weights))
+
+    return score

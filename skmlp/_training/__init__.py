@@ -3,7 +3,7 @@ from .drivers import SOLVERS, fit_lbfgs, fit_stochastic, stochastic_result
 from .schedules import SCHEDULES, LearningRateSchedule
 from .state import FittedState
 from .trainer import EpochSettings, Trainer, clip_gradient_norm
-from .validation import check_scoring, held_out_loss_score, held_out_scorer_score
+from .validation import check_scoring, held_out_loss_score, validation_split
 
 __all__ = [
     "SCHEDULES",
@@ -19,7 +19,7 @@ __all__ = [
     "fit_lbfgs",
     "fit_stochastic",
     "held_out_loss_score",
-    "held_out_scorer_score",
     "stochastic_result",
+    "validation_split",
     "with_callbacks",
 ]
