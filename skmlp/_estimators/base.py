@@ -33,18 +33,14 @@ from .._nn import (
     ACTIVATIONS,
     INITIALIZERS,
     MAX_REUSED_ROWS,
-    OPTIMIZERS,
     PREDICT_CHUNK_ROWS,
     Network,
-    Penalty,
 )
 from .._training import (
     SCHEDULES,
     SOLVERS,
     CallbackSupport,
-    EpochSettings,
-    LearningRateSchedule,
-    Trainer,
+    FitPlan,
     begin_fit_task,
     check_scoring,
     fit_lbfgs,
@@ -170,12 +166,6 @@ class BaseMLPScratch(SavedModelSupport, CallbackSupport, BaseEstimator, metaclas
         (True, True)
         """
         self._validate_params()
-        if self.solver == "lbfgs" and self.clip_grad_norm is not None:
-            raise ValueError(
-                f"clip_grad_norm={self.clip_grad_norm!r} applies to the stochastic "
-                "solvers only: L-BFGS's line search chooses its own step lengths. "
-                "Set clip_grad_norm=None, or use solver='adam', 'sgd' or 'rmsprop'."
-            )
         return self._fit(X, y, sample_weight, incremental=False)
 
     def _check_solver(self):
@@ -191,46 +181,58 @@ class BaseMLPScratch(SavedModelSupport, CallbackSupport, BaseEstimator, metaclas
 
     def _partial_fit(self, X, y, sample_weight):
         self._validate_params()
-        if self.early_stopping:
-            raise ValueError(
-                "partial_fit does not support early_stopping=True: there is no "
-                "held-out set across calls. Use fit, or set early_stopping=False."
-            )
         return self._fit(X, y, sample_weight, incremental=True)
-
-    def _hidden_layer_sizes(self):
-        sizes = self.hidden_layer_sizes
-        sizes = list(sizes) if np.iterable(sizes) else [sizes]
-        if not all(isinstance(s, Integral) and s > 0 for s in sizes):
-            raise ValueError(
-                f"hidden_layer_sizes must be positive integers, got {sizes}."
-            )
-        return [int(s) for s in sizes]
-
-    def _dropout_rates(self, n_hidden):
-        """One dropout rate per hidden layer, checked."""
-        if not np.iterable(self.dropout):
-            return [float(self.dropout)] * n_hidden
-        rates = [float(rate) for rate in self.dropout]
-        if len(rates) != n_hidden:
-            raise ValueError(
-                f"dropout has {len(rates)} rates but hidden_layer_sizes has "
-                f"{n_hidden} hidden layers. Give one rate per hidden layer, or "
-                "one float for all."
-            )
-        if not all(0 <= rate < 1 for rate in rates):
-            raise ValueError(
-                f"Every dropout rate must be in [0, 1), got {rates}: 0 keeps "
-                "every unit, and a rate of 1 would drop them all."
-            )
-        return rates
 
     @with_callbacks
     def _fit(self, X, y, sample_weight, incremental):
-        hidden_sizes = self._hidden_layer_sizes()
+        plan = FitPlan.from_params(self.get_params(deep=False), incremental)
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
         )
+        X, y, Y, sample_weight = self._fit_data(
+            X, y, sample_weight, incremental, first_pass
+        )
+        backend = get_backend(self.backend)
+
+        def out_of_memory():
+            n_samples = X.shape[0]
+            units = plan.layer_units(X.shape[1], Y.shape[1])
+            batch_size = plan.rows_per_batch(n_samples)
+            return out_of_memory_message(
+                n_samples, units, batch_size, X.dtype, plan.lbfgs
+            )
+
+        # Overflow to inf or NaN is detected and reported as a whole (a NaN
+        # loss counts as no improvement; non-finite weights raise below), not
+        # as NumPy's RuntimeWarnings from deep inside.
+        with explain_out_of_memory(backend, out_of_memory), _quiet_float_errors():
+            network = self._starting_network(plan, X, Y, backend, first_pass)
+            task = begin_fit_task(self, X, y, sample_weight, plan.max_steps)
+            trainer = None if first_pass else self._trainer
+            if plan.lbfgs:
+                result, fitted = self._fit_lbfgs(
+                    plan, network, X, Y, sample_weight, trainer, task
+                )
+            else:
+                result, fitted = self._fit_stochastic(
+                    plan, network, X, y, Y, sample_weight, trainer, task
+                )
+        self._set_fitted(result, fitted)
+        if not fitted.is_finite():
+            raise ValueError(self._diverged_message())
+        if not (plan.lbfgs or incremental or result.stopped):
+            warn(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
+                "reached and the optimization hasn't converged yet.",
+                ConvergenceWarning,
+            )
+        task.end()
+        return self
+
+    def _fit_data(self, X, y, sample_weight, incremental, first_pass):
+        """``X``, ``y`` and ``sample_weight`` validated, the targets encoded
+        as the network's outputs (``Y``) and the sample weights times any
+        class weights."""
         X, y = validate_data(
             self,
             host_input(X),
@@ -251,76 +253,25 @@ class BaseMLPScratch(SavedModelSupport, CallbackSupport, BaseEstimator, metaclas
                     "Sample weights must contain at least one non-zero number."
                 )
         Y = self._encode_targets(y, incremental).astype(X.dtype, copy=False)
-        sample_weight = self._weigh_samples(y, sample_weight, X.dtype)
-        backend = get_backend(self.backend)
-        layer_units = [X.shape[1], *hidden_sizes, Y.shape[1]]
-        lbfgs = self.solver == "lbfgs"
-        dropout = self._dropout_rates(len(hidden_sizes))
-        if lbfgs and any(dropout):
-            raise ValueError(
-                "dropout does not work with solver='lbfgs': L-BFGS's line "
-                "search compares the loss at several points, which needs one "
-                "deterministic objective, and dropout draws a new random mask "
-                "at every evaluation. Use a stochastic solver (solver='adam', "
-                "'sgd' or 'rmsprop'), or set dropout=0."
-            )
+        return X, y, Y, self._weigh_samples(y, sample_weight, X.dtype)
 
-        def out_of_memory():
-            n_samples = X.shape[0]
-            return out_of_memory_message(
-                n_samples, layer_units, self._batch_size(n_samples), X.dtype, lbfgs
-            )
-
-        # Overflow to inf or NaN is detected and reported as a whole (a NaN
-        # loss counts as no improvement; non-finite weights raise below), not
-        # as NumPy's RuntimeWarnings from deep inside.
-        with explain_out_of_memory(backend, out_of_memory), _quiet_float_errors():
-            network = Network(
-                layer_units,
-                self.activation,
-                self._output_layer(),
-                backend,
-                X.dtype,
-                penalty=Penalty(alpha=self.alpha, l1=self.l1),
-                dropout=dropout,
-                batch_norm=self.batch_norm,
-                batch_norm_momentum=self.batch_norm_momentum,
-            )
-            if first_pass or not incremental:
-                # A fresh stream per fit; partial_fit keeps drawing from the last.
-                self._random_state = check_random_state(self.random_state)
-            if first_pass:
-                network.initialize(self._random_state, self.weight_init)
-            else:
-                network.set_layers(self.coefs_, self.intercepts_)
-                network.set_batch_norm(*self._batch_norm_values())
-            network.seed(self._random_state)
-
-            if lbfgs:  # It begins one more iteration than it runs (see _lbfgs).
-                max_steps = self.max_iter + 1
-            else:
-                max_steps = 1 if incremental else self.max_iter
-            task = begin_fit_task(self, X, y, sample_weight, max_steps)
-            trainer = None if first_pass else self._trainer
-            if lbfgs:
-                result, fitted = self._fit_lbfgs(
-                    network, X, Y, sample_weight, trainer, task
-                )
-            else:
-                result, fitted = self._fit_stochastic(
-                    network, X, y, Y, sample_weight, incremental, trainer, task
-                )
-        self._set_fitted(result, fitted)
-        if not fitted.is_finite():
-            raise ValueError(self._diverged_message())
-        if not (lbfgs or incremental or result.stopped):
-            warn(
-                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
-                "reached and the optimization hasn't converged yet.",
-                ConvergenceWarning,
-            )
-        task.end()
-        return self
+    def _starting_network(self, plan, X, Y, backend, first_pass):
+        """The planned network on ``backend``: newly drawn on a first pass,
+        else with the fitted weights (warm_start, partial_fit); seeded with
+        the call's random stream."""
+        network = plan.network(
+            X.shape[1], Y.shape[1], self._output_layer(), backend, X.dtype
+        )
+        if first_pass or not plan.incremental:
+            # A fresh stream per fit; partial_fit keeps drawing from the last.
+            self._random_state = check_random_state(self.random_state)
+        if first_pass:
+            network.initialize(self._random_state, plan.weight_init)
+        else:
+            network.set_layers(self.coefs_, self.intercepts_)
+            network.set_batch_norm(*self._batch_norm_values())
+        network.seed(self._random_state)
+        return network
 
     def _diverged_message(self):
         """scikit-learn's words for diverged weights (its tests match them),
@@ -337,88 +288,49 @@ class BaseMLPScratch(SavedModelSupport, CallbackSupport, BaseEstimator, metaclas
             f"{self.learning_rate_init:g}) or set clip_grad_norm (e.g. 1.0)."
         )
 
-    def _fit_lbfgs(self, network, X, Y, sample_weight, trainer, task):
+    def _fit_lbfgs(self, plan, network, X, Y, sample_weight, trainer, task):
         """Full-batch L-BFGS from the network's current weights."""
         backend = network.backend
         X = backend.input(X)
         return fit_lbfgs(
+            plan,
             network,
             X,
             backend.to_device(Y),
             None if sample_weight is None else backend.to_device(sample_weight),
-            max_iter=self.max_iter,
-            max_fun=self.max_fun,
-            tol=self.tol,
-            verbose=bool(self.verbose),
-            trainer=trainer,
+            trainer,
             steps=task.steps(
                 "iteration", snapshots(network, lambda n: {"n_iter_": n}, X)
             ),
         )
 
-    def _fit_stochastic(
-        self, network, X, y, Y, sample_weight, incremental, trainer, task
-    ):
+    def _fit_stochastic(self, plan, network, X, y, Y, sample_weight, trainer, task):
         """Mini-batch epochs with the solver's optimizer, whose state is kept
         across warm_start / partial_fit."""
         backend = network.backend
-        if trainer is None:
-            trainer = Trainer(self._new_optimizer())
-        else:
-            self._update_optimizer(trainer)
-        early_stopping = self.early_stopping
-
-        def history(n_iter):
-            return result_attributes(stochastic_result(trainer, n_iter, early_stopping))
-
+        trainer = plan.trainer(trainer)
         rows, validation_score = None, None
-        if self.early_stopping:
+        if plan.early_stopping:
             rows, validation_score = self._validation_split(X, y, Y, sample_weight)
 
-        n_samples = X.shape[0] if rows is None else len(rows)
-        batch_size = self._batch_size(n_samples)
-        if self.batch_size != "auto" and self.batch_size > n_samples:
-            warn(
-                f"Got batch_size={self.batch_size} larger than the {n_samples} "
-                "training samples; using all of them in each batch."
+        def history(n_iter):
+            return result_attributes(
+                stochastic_result(trainer, n_iter, plan.early_stopping)
             )
-        settings = EpochSettings(
-            batch_size=batch_size,
-            max_epochs=1 if incremental else self.max_iter,
-            shuffle=self.shuffle,
-            tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change,
-            verbose=bool(self.verbose),
-            scoring=self.scoring,
-            clip_grad_norm=self.clip_grad_norm,
-        )
-        schedule = LearningRateSchedule(
-            self.learning_rate,
-            self.learning_rate_init,
-            self.power_t,
-            self.step_size,
-            self.gamma,
-            cosine_period=self.max_iter if self.learning_rate == "cosine" else None,
-        )
+
         # Uploaded once; every epoch shuffles and gathers on the device.
         return fit_stochastic(
+            plan,
             trainer,
             network,
             backend.input(X),
             backend.to_device(Y),
-            settings=settings,
-            schedule=schedule,
             random_state=self._random_state,
             rows=rows,
             validation_score=validation_score,
             sample_weight=sample_weight,
             steps=task.steps("epoch", snapshots(network, history), rows),
         )
-
-    def _batch_size(self, n_samples):
-        """Rows per mini-batch when training on ``n_samples`` rows."""
-        size = 200 if self.batch_size == "auto" else self.batch_size
-        return min(size, n_samples)
 
     def _validation_split(self, X, y, Y, sample_weight):
         """Rows to train on, and the score of the held-out rows."""
@@ -455,24 +367,6 @@ class BaseMLPScratch(SavedModelSupport, CallbackSupport, BaseEstimator, metaclas
         """The sample weights to train with (a classifier multiplies in its
         class weights)."""
         return sample_weight
-
-    # ----------------------------------------------------- optimizer state
-    def _new_optimizer(self):
-        if self.solver == "sgd":
-            return OPTIMIZERS["sgd"](self.momentum, self.nesterovs_momentum)
-        if self.solver == "adam":
-            return OPTIMIZERS["adam"](
-                self.beta_1, self.beta_2, self.epsilon, self.amsgrad
-            )
-        return OPTIMIZERS["rmsprop"](self.rho, self.epsilon)
-
-    def _update_optimizer(self, trainer):
-        """Keep the optimizer state across warm_start / partial_fit; take the
-        current hyper-parameters. A changed solver starts a fresh optimizer."""
-        fresh = self._new_optimizer()
-        if type(fresh) is type(trainer.optimizer):
-            fresh.continue_from(trainer.optimizer)
-        trainer.optimizer = fresh
 
     def _set_fitted(self, result, fitted):
         """Set the fitted attributes: how training went (``result``, a

@@ -1,5 +1,6 @@
 from .callbacks import CallbackSupport, begin_fit_task, with_callbacks
 from .drivers import SOLVERS, fit_lbfgs, fit_stochastic, stochastic_result
+from .plan import FitPlan
 from .schedules import SCHEDULES, LearningRateSchedule
 from .state import FittedState
 from .trainer import EpochSettings, Trainer, clip_gradient_norm
@@ -10,6 +11,7 @@ __all__ = [
     "SOLVERS",
     "CallbackSupport",
     "EpochSettings",
+    "FitPlan",
     "FittedState",
     "LearningRateSchedule",
     "Trainer",

@@ -59,17 +59,43 @@ class FitResult:
     stopped: bool
 
 
-def fit_stochastic(trainer, network, X, Y, **options):
-    """Train ``network`` with ``trainer`` (``options`` are those of
+def fit_stochastic(
+    plan,
+    trainer,
+    network,
+    X,
+    Y,
+    *,
+    random_state,
+    rows=None,
+    validation_score=None,
+    sample_weight=None,
+    steps=NO_STEPS,
+):
+    """Train ``network`` with ``trainer`` as the :class:`~.plan.FitPlan`
+    says, on ``X[rows], Y[rows]`` (the other arguments are those of
     :meth:`Trainer.run`); return the :class:`FitResult` of its whole history
     and the :class:`~.state.FittedState` it ends in."""
+    n_samples = X.shape[0] if rows is None else len(rows)
+    settings = plan.epoch_settings(n_samples)
     try:
-        n_iter, stopped = trainer.run(network, X, Y, **options)
+        n_iter, stopped = trainer.run(
+            network,
+            X,
+            Y,
+            settings,
+            plan.schedule,
+            random_state,
+            rows=rows,
+            validation_score=validation_score,
+            sample_weight=sample_weight,
+            steps=steps,
+        )
     finally:
         # Even an interrupted fit leaves only NumPy state behind, so the
         # estimator pickles and continues on any backend.
         trainer.optimizer.to_host(network.backend)
-    early_stopping = options.get("validation_score") is not None
+    early_stopping = validation_score is not None
     result = stochastic_result(trainer, n_iter, early_stopping, stopped)
     return result, FittedState.of(network, trainer)
 
@@ -91,20 +117,9 @@ def stochastic_result(trainer, n_iter, early_stopping, stopped=False):
     )
 
 
-def fit_lbfgs(
-    network,
-    X,
-    Y,
-    sample_weight,
-    *,
-    max_iter,
-    max_fun,
-    tol,
-    verbose,
-    trainer=None,
-    steps=NO_STEPS,
-):
-    """Full-batch L-BFGS from the network's current weights; ``trainer`` is
+def fit_lbfgs(plan, network, X, Y, sample_weight, trainer=None, steps=NO_STEPS):
+    """Full-batch L-BFGS from the network's current weights, with the
+    :class:`~.plan.FitPlan`'s limits and tolerance; ``trainer`` is
     that of earlier stochastic calls (or None), which L-BFGS leaves as it is
     (its ``samples_seen`` is the result's ``t``); ``steps`` are told of each
     iteration (``_callbacks.Steps``). Returns the :class:`FitResult` and the
@@ -122,10 +137,10 @@ def fit_lbfgs(
             X,
             Y,
             sample_weight,
-            max_iter=max_iter,
-            max_fun=max_fun,
-            tol=tol,
-            verbose=verbose,
+            max_iter=plan.max_iter,
+            max_fun=plan.max_fun,
+            tol=plan.tol,
+            verbose=plan.verbose,
             steps=steps,
         )
     network.set_running_statistics(X)
@@ -140,7 +155,7 @@ def fit_lbfgs(
         )
     else:
         with at_user_call():
-            n_iter = _check_optimize_result("lbfgs", run.result, max_iter)
+            n_iter = _check_optimize_result("lbfgs", run.result, plan.max_iter)
         loss = float(run.result.fun)
     result = FitResult(
         n_iter=n_iter,
@@ -150,6 +165,6 @@ def fit_lbfgs(
         validation_scores=None,
         best_validation_score=None,
         t=0 if trainer is None else trainer.samples_seen,
-        stopped=run.interrupted or run.stopped_by_callback or n_iter < max_iter,
+        stopped=run.interrupted or run.stopped_by_callback or n_iter < plan.max_iter,
     )
     return result, FittedState.of(network, trainer)
