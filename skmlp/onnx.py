@@ -39,6 +39,7 @@ from skl2onnx.common.utils_classifier import get_label_classes
 from skl2onnx.proto import onnx_proto
 
 from ._backends import NumpyBackend
+from ._estimators import fitted_predictor
 from ._estimators.classifier import MLPClassifierScratch
 from ._estimators.regressor import MLPRegressorScratch
 
@@ -278,8 +279,7 @@ def _kind(layer):
 
 def _network_output(graph, model, input_name):
     """The output of the fitted ``model``'s network for ``input_name``."""
-    units = [model.n_features_in_, *(c.shape[1] for c in model.coefs_)]
-    network = model._prediction_network(units, NumpyBackend(), graph.dtype)
+    network = fitted_predictor(model).network(NumpyBackend(), graph.dtype)
     x = graph.node("Cast", [input_name], to=_PROTO_TYPES[graph.dtype.name])
     *hidden, output = network.layers
     i = 0

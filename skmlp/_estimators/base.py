@@ -34,7 +34,6 @@ from .._nn import (
     INITIALIZERS,
     MAX_REUSED_ROWS,
     PREDICT_CHUNK_ROWS,
-    Network,
 )
 from .._training import (
     SCHEDULES,
@@ -52,11 +51,11 @@ from .._training import (
 )
 from .._utils import warn
 from .fitted import (
-    BATCH_NORM_ATTRIBUTES,
+    batch_norm_values,
+    fitted_predictor,
     held_out_scorer_score,
-    layer_attributes,
+    kept_flat_params,
     result_attributes,
-    running_statistics,
     snapshots,
     state_attributes,
 )
@@ -269,7 +268,7 @@ class BaseMLPScratch(SavedModelSupport, CallbackSupport, BaseEstimator, metaclas
             network.initialize(self._random_state, plan.weight_init)
         else:
             network.set_layers(self.coefs_, self.intercepts_)
-            network.set_batch_norm(*self._batch_norm_values())
+            network.set_batch_norm(*batch_norm_values(self))
         network.seed(self._random_state)
         return network
 
@@ -392,35 +391,21 @@ class BaseMLPScratch(SavedModelSupport, CallbackSupport, BaseEstimator, metaclas
             )
         backend = self._prediction_backend()
         dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
-        units = [self.n_features_in_, *(c.shape[1] for c in self.coefs_)]
-        params, reused = self._kept_flat_params()
-        if backend.shares_host_memory and params is not None and params.dtype == dtype:
+        predictor = fitted_predictor(self)
+        if predictor.shares_weights(backend, dtype):
             # No copy of the weights: a one-row predict would spend most of
             # its time copying them (and, but for the reused network, most of
             # the rest building the network).
-            def build():
-                return self._prediction_network(units, backend, dtype, params)
-
             with _quiet_float_errors():
-                if X.shape[0] > MAX_REUSED_ROWS:
-                    return build().predict(backend.input(X, dtype))
-                key = (backend.name, dtype, tuple(units), self.activation,
-                       self.out_activation_, bool(self._batch_norm_values()[0]))
-                with reused.borrow(key, params, build) as network:
-                    # Running statistics are copied in (small), not viewed:
-                    # edits of them show as well.
-                    network.set_batch_norm(*self._batch_norm_values())
-                    return network.predict(backend.input(X, dtype))
+                return predictor.predict(X, backend, dtype)
 
         def out_of_memory():
             return predict_out_of_memory_message(
-                X.shape[0], units, dtype, PREDICT_CHUNK_ROWS
+                X.shape[0], predictor.layer_units, dtype, PREDICT_CHUNK_ROWS
             )
 
         with explain_out_of_memory(backend, out_of_memory), _quiet_float_errors():
-            network = self._prediction_network(units, backend, dtype)
-            output = network.predict(backend.input(X, dtype))
-            return backend.to_host(output)
+            return backend.to_host(predictor.predict(X, backend, dtype))
 
     def _plainly_valid(self, X):
         """Whether ``X`` is a few rows that ``validate_data`` would pass as
@@ -446,26 +431,6 @@ class BaseMLPScratch(SavedModelSupport, CallbackSupport, BaseEstimator, metaclas
         # that failed before setting them).
         return hasattr(self, "coefs_")
 
-    def _prediction_network(self, units, backend, dtype, params=None):
-        """A network of the fitted model: over ``params`` (the flat host
-        array behind the fitted weights) without copying, or with the
-        weights copied in."""
-        batch_norm_values = self._batch_norm_values()
-        network = Network(
-            units,
-            self.activation,
-            self.out_activation_,
-            backend,
-            dtype,
-            params,
-            batch_norm=bool(batch_norm_values[0]),
-        )
-        if params is None:
-            network.set_layers(self.coefs_, self.intercepts_)
-        # Running statistics live apart from params: always copied (small).
-        network.set_batch_norm(*batch_norm_values)
-        return network
-
     def _prediction_backend(self):
         """The backend to predict with: a model trained on a GPU still
         predicts (on NumPy, with a warning) where CuPy cannot run."""
@@ -479,50 +444,9 @@ class BaseMLPScratch(SavedModelSupport, CallbackSupport, BaseEstimator, metaclas
             )
             return get_backend("numpy")
 
-    # ------------------------------------------------ the fitted weights
-    def _keep_layers(self, flat, shapes):
-        """Set ``coefs_``, ``intercepts_`` and the batch normalizations'
-        scales and shifts to the per-layer views of the flat host array
-        ``flat`` (the network's layout) and remember them."""
-        vars(self).update(layer_attributes(flat, shapes))
-
-    def _keep_running_statistics(self, state):
-        """Set the running means and variances from the network's host
-        ``state`` buffer."""
-        vars(self).update(running_statistics(state, self.coefs_))
-
-    def _trainable_layers(self):
-        """Every per-layer array of ``params``, in the flat buffer's order."""
-        scales = getattr(self, "batch_norm_scales_", [])
-        shifts = getattr(self, "batch_norm_shifts_", [])
-        return [
-            *self.coefs_,
-            *self.intercepts_,
-            *(a for pair in zip(scales, shifts) for a in pair),
-        ]
-
-    def _batch_norm_values(self):
-        """Scales, shifts, running means and variances, as
-        :meth:`Network.set_batch_norm` takes them (empty lists for a model
-        without batch normalization, or weights set by hand)."""
-        return tuple(getattr(self, name, []) for name in BATCH_NORM_ATTRIBUTES)
-
     def _kept_flat_params(self):
-        """The flat array behind ``coefs_``, ``intercepts_`` (and the batch
-        normalizations' scales and shifts) while they still hold the views
-        that fit made (edited in place or not), else None: the user assigned
-        other arrays, which must then be copied (also where no fit made any:
-        weights set on a fresh estimator). With it, the
-        :class:`~._prediction.ReusedNetwork` over it (else None)."""
-        flat, kept, reused = getattr(self, "_flat_layers", (None, (), None))
-        layers = self._trainable_layers()
-        if (
-            flat is not None
-            and len(layers) == len(kept)
-            and all(a is b for a, b in zip(layers, kept))
-        ):
-            return flat, reused
-        return None, None
+        """See :func:`~.fitted.kept_flat_params`."""
+        return kept_flat_params(self)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

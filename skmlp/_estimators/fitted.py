@@ -5,7 +5,7 @@ import copy
 
 from sklearn.metrics import get_scorer
 
-from .._nn import ReusedNetwork, layer_views, paired_views
+from .._nn import Predictor, ReusedNetwork, layer_views, paired_views
 from .._training import FittedState
 
 # Per hidden layer, in the order Network.set_batch_norm takes them.
@@ -110,3 +110,56 @@ def held_out_scorer_score(model, scoring, X, y, sample_weight):
         return float(scorer(fitted, X, y, **weights))
 
     return score
+
+
+def trainable_layers(model):
+    """Every per-layer array of the network's ``params`` that ``model``
+    holds, in the flat buffer's order."""
+    scales = getattr(model, "batch_norm_scales_", [])
+    shifts = getattr(model, "batch_norm_shifts_", [])
+    return [
+        *model.coefs_,
+        *model.intercepts_,
+        *(a for pair in zip(scales, shifts) for a in pair),
+    ]
+
+
+def batch_norm_values(model):
+    """``model``'s scales, shifts, running means and variances, as
+    :meth:`Network.set_batch_norm <skmlp._nn.Network.set_batch_norm>` takes
+    them (empty lists for a model without batch normalization, or weights
+    set by hand)."""
+    return tuple(getattr(model, name, []) for name in BATCH_NORM_ATTRIBUTES)
+
+
+def kept_flat_params(model):
+    """The flat array behind ``model``'s ``coefs_``, ``intercepts_`` (and
+    the batch normalizations' scales and shifts) while they still hold the
+    views that fit made (edited in place or not), else None: the user
+    assigned other arrays, which must then be copied (also where no fit made
+    any: weights set on a fresh estimator). With it, the
+    :class:`~skmlp._nn.ReusedNetwork` over it (else None)."""
+    flat, kept, reused = getattr(model, "_flat_layers", (None, (), None))
+    layers = trainable_layers(model)
+    if (
+        flat is not None
+        and len(layers) == len(kept)
+        and all(a is b for a, b in zip(layers, kept))
+    ):
+        return flat, reused
+    return None, None
+
+
+def fitted_predictor(model):
+    """The :class:`~skmlp._nn.Predictor` of the fitted ``model``'s current
+    attributes (which the user may have edited or replaced): what predict
+    and the ONNX export read the network from."""
+    return Predictor(
+        [model.n_features_in_, *(c.shape[1] for c in model.coefs_)],
+        model.activation,
+        model.out_activation_,
+        model.coefs_,
+        model.intercepts_,
+        batch_norm_values(model),
+        *kept_flat_params(model),
+    )

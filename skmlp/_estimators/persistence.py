@@ -12,7 +12,12 @@ from sklearn.utils.fixes import parse_version
 from .._nn import ACTIVATIONS, REGRESSION_LOSSES
 from .._training import Trainer
 from .._version import __version__
-from .fitted import BATCH_NORM_ATTRIBUTES
+from .fitted import (
+    BATCH_NORM_ATTRIBUTES,
+    batch_norm_values,
+    layer_attributes,
+    trainable_layers,
+)
 
 
 class SavedModelSupport:
@@ -64,17 +69,17 @@ class SavedModelSupport:
             return
         check_saved_model(self)
         if isinstance(trainer, dict):
-            n_params = sum(a.size for a in self._trainable_layers())
+            n_params = sum(a.size for a in trainable_layers(self))
             trainer = Trainer.from_state(trainer, n_params)
         self._trainer = trainer
         # Saving stores each layer's array on its own: gather them again into
         # one flat array, as fit leaves them, so predict need not copy.
         # Layers of different dtypes (assigned by hand) are kept as they
         # are, for predict to convert.
-        layers = self._trainable_layers()
+        layers = trainable_layers(self)
         if len({a.dtype for a in layers}) == 1:
             flat = np.concatenate([a.ravel() for a in layers])
-            self._keep_layers(flat, [c.shape for c in self.coefs_])
+            vars(self).update(layer_attributes(flat, [c.shape for c in self.coefs_]))
         else:
             self._flat_layers = (None, (), None)
 
@@ -122,7 +127,7 @@ def _check_saved_layers(model):
     lists of finite float arrays, of the shapes of a network of
     ``n_features_in_`` inputs."""
     coefs, intercepts = model.coefs_, model.intercepts_
-    batch_norm = model._batch_norm_values()
+    batch_norm = batch_norm_values(model)
     arrays = {
         "coefs_": coefs,
         "intercepts_": intercepts,
@@ -202,7 +207,7 @@ def _check_saved_batch_norm(model):
     root), and the ``batch_norm`` parameter says whether the network has
     batch normalization: it does after a fit with ``batch_norm=True`` and at
     least one hidden layer."""
-    variances = model._batch_norm_values()[3]
+    variances = batch_norm_values(model)[3]
     if any((v < 0).any() for v in variances):
         raise ValueError(
             "The saved batch_norm_running_vars_ has negative values, which no "
