@@ -15,7 +15,6 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
-    check_is_fitted,
     validate_data,
 )
 
@@ -26,14 +25,11 @@ from .._backends import (
     get_backend,
     host_input,
     out_of_memory_message,
-    predict_out_of_memory_message,
     supports_sparse,
 )
 from .._nn import (
     ACTIVATIONS,
     INITIALIZERS,
-    MAX_REUSED_ROWS,
-    PREDICT_CHUNK_ROWS,
 )
 from .._training import (
     SCHEDULES,
@@ -52,7 +48,6 @@ from .._training import (
 from .._utils import warn
 from .fitted import (
     batch_norm_values,
-    fitted_predictor,
     held_out_scorer_score,
     kept_flat_params,
     result_attributes,
@@ -60,6 +55,7 @@ from .fitted import (
     state_attributes,
 )
 from .persistence import SavedModelSupport
+from .prediction import quiet_float_errors
 
 
 class BaseMLPScratch(SavedModelSupport, CallbackSupport, BaseEstimator, metaclass=ABCMeta):
@@ -204,7 +200,7 @@ class BaseMLPScratch(SavedModelSupport, CallbackSupport, BaseEstimator, metaclas
         # Overflow to inf or NaN is detected and reported as a whole (a NaN
         # loss counts as no improvement; non-finite weights raise below), not
         # as NumPy's RuntimeWarnings from deep inside.
-        with explain_out_of_memory(backend, out_of_memory), _quiet_float_errors():
+        with explain_out_of_memory(backend, out_of_memory), quiet_float_errors():
             network = self._starting_network(plan, X, Y, backend, first_pass)
             task = begin_fit_task(self, X, y, sample_weight, plan.max_steps)
             trainer = None if first_pass else self._trainer
@@ -377,54 +373,6 @@ class BaseMLPScratch(SavedModelSupport, CallbackSupport, BaseEstimator, metaclas
         )
 
     # -------------------------------------------------------------- predict
-    def _forward(self, X):
-        """Output layer values for ``X`` from the current ``coefs_`` and
-        ``intercepts_`` (which may have been replaced by the user)."""
-        check_is_fitted(self)
-        if not self._plainly_valid(X):
-            X = validate_data(
-                self,
-                host_input(X),
-                accept_sparse=["csr", "csc"],
-                dtype=(np.float64, np.float32),
-                reset=False,
-            )
-        backend = self._prediction_backend()
-        dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
-        predictor = fitted_predictor(self)
-        if predictor.shares_weights(backend, dtype):
-            # No copy of the weights: a one-row predict would spend most of
-            # its time copying them (and, but for the reused network, most of
-            # the rest building the network).
-            with _quiet_float_errors():
-                return predictor.predict(X, backend, dtype)
-
-        def out_of_memory():
-            return predict_out_of_memory_message(
-                X.shape[0], predictor.layer_units, dtype, PREDICT_CHUNK_ROWS
-            )
-
-        with explain_out_of_memory(backend, out_of_memory), _quiet_float_errors():
-            return backend.to_host(predictor.predict(X, backend, dtype))
-
-    def _plainly_valid(self, X):
-        """Whether ``X`` is a few rows that ``validate_data`` would pass as
-        they are: a 2-D NumPy float array of at least one row, finite, with
-        the fitted number of columns, for a model fitted without feature
-        names. Those checks take microseconds; ``validate_data``'s general
-        machinery (data frames, array namespaces, dtype conversions) a third
-        of a one-row prediction's time. Anything else, valid or not, goes
-        through ``validate_data``, which converts it or raises its errors."""
-        return (
-            type(X) is np.ndarray
-            and X.ndim == 2
-            and 0 < X.shape[0] <= MAX_REUSED_ROWS
-            and X.shape[1] == getattr(self, "n_features_in_", None)
-            and X.dtype in (np.float32, np.float64)
-            and not hasattr(self, "feature_names_in_")
-            and bool(np.isfinite(X).all())
-        )
-
     def __sklearn_is_fitted__(self):
         # The weights, which predict needs (scanning every attribute for a
         # trailing underscore, check_is_fitted's default, also counts a fit
@@ -453,10 +401,3 @@ class BaseMLPScratch(SavedModelSupport, CallbackSupport, BaseEstimator, metaclas
         tags.input_tags.sparse = supports_sparse(self.backend)
         tags.target_tags.multi_output = True
         return tags
-
-
-def _quiet_float_errors():
-    """No NumPy RuntimeWarning for overflow, division by zero or invalid
-    values: predictions carry inf/NaN as values, and fit reports divergence
-    once, in its own words. (CuPy never warns about these.)"""
-    return np.errstate(over="ignore", divide="ignore", invalid="ignore")
