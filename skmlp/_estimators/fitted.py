@@ -15,6 +15,7 @@ BATCH_NORM_ATTRIBUTES = (
     "batch_norm_running_means_",
     "batch_norm_running_vars_",
 )
+_SCALES, _SHIFTS, _RUNNING_MEANS, _RUNNING_VARS = BATCH_NORM_ATTRIBUTES
 
 
 def result_attributes(result):
@@ -41,12 +42,12 @@ def layer_attributes(flat, shapes):
     coefs, intercepts = layer_views(flat, shapes)
     n_dense = sum(fan_in * fan_out + fan_out for fan_in, fan_out in shapes)
     scales, shifts = paired_views(flat, n_dense, coefs)
-    trainable = [*coefs, *intercepts, *(a for pair in zip(scales, shifts) for a in pair)]
+    trainable = _in_buffer_order(coefs, intercepts, scales, shifts)
     return {
         "coefs_": coefs,
         "intercepts_": intercepts,
-        "batch_norm_scales_": scales,
-        "batch_norm_shifts_": shifts,
+        _SCALES: scales,
+        _SHIFTS: shifts,
         "_flat_layers": (flat, tuple(trainable), ReusedNetwork()),
     }
 
@@ -57,8 +58,8 @@ def running_statistics(state, coefs):
     that each pickles on its own."""
     means, variances = paired_views(state, 0, coefs)
     return {
-        "batch_norm_running_means_": [mean.copy() for mean in means],
-        "batch_norm_running_vars_": [var.copy() for var in variances],
+        _RUNNING_MEANS: [mean.copy() for mean in means],
+        _RUNNING_VARS: [var.copy() for var in variances],
     }
 
 
@@ -115,13 +116,14 @@ def held_out_scorer_score(model, scoring, X, y, sample_weight):
 def trainable_layers(model):
     """Every per-layer array of the network's ``params`` that ``model``
     holds, in the flat buffer's order."""
-    scales = getattr(model, "batch_norm_scales_", [])
-    shifts = getattr(model, "batch_norm_shifts_", [])
-    return [
-        *model.coefs_,
-        *model.intercepts_,
-        *(a for pair in zip(scales, shifts) for a in pair),
-    ]
+    scales, shifts, _, _ = batch_norm_values(model)
+    return _in_buffer_order(model.coefs_, model.intercepts_, scales, shifts)
+
+
+def _in_buffer_order(coefs, intercepts, scales, shifts):
+    """The per-layer arrays in ``Network.params``' order: weights, biases,
+    then each batch normalization's scale and shift."""
+    return [*coefs, *intercepts, *(a for pair in zip(scales, shifts) for a in pair)]
 
 
 def batch_norm_values(model):
