@@ -8,7 +8,7 @@ Pipeline. Needs the ``onnx`` extra (``pip install skmlp[onnx]``).
 The graph is built layer by layer from the same network skmlp predicts
 with, through registries keyed by the names skmlp uses: :data:`LAYERS` (the
 layer classes of ``skmlp._nn.layers``), :data:`HIDDEN_ACTIVATIONS`
-(``_activations.ACTIVATIONS``) and :data:`OUTPUTS` (``_losses.OUTPUTS``).
+(``skmlp._nn.ACTIVATIONS``) and :data:`OUTPUTS` (``skmlp._nn.OUTPUTS``).
 Each entry maps one piece of the network to ONNX operators; a new layer,
 activation or output needs its entry here, and the tests fail until it has
 one.

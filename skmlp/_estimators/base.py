@@ -1,8 +1,11 @@
 """The estimator shared by the classifier and the regressor: the
 scikit-learn contract -- parameters, validation, ``fit`` / ``partial_fit`` and
-the fitted state. Training itself is the solver drivers' (:mod:`._solvers`):
-``fit`` builds the network and the solver's objects from the parameters, runs
-the driver and reads its :class:`~._solvers.FitResult`."""
+the fitted state. Data flows down: ``fit`` validates the data, makes a
+:class:`~skmlp._training.FitPlan` from the parameters, hands both to a solver
+driver (:mod:`skmlp._training.drivers`) and sets its fitted attributes from
+the :class:`~skmlp._training.drivers.FitResult` and
+:class:`~skmlp._training.FittedState` it returns (:mod:`.fitted`). Saving
+and loading are :mod:`.persistence`'s, predicting :mod:`.prediction`'s."""
 
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
@@ -115,8 +118,8 @@ class BaseMLPScratch(SavedModelSupport, CallbackSupport, BaseEstimator, metaclas
 
     @abstractmethod
     def _output_layer(self):
-        """The output activation/loss pair as :class:`~._network.Network`
-        takes it: a name of ``_losses.OUTPUTS``, or a callable ``backend ->
+        """The output activation/loss pair as :class:`~skmlp._nn.Network`
+        takes it: a name of ``skmlp._nn.OUTPUTS``, or a callable ``backend ->
         output layer`` for a loss with parameters."""
 
     @abstractmethod

@@ -19,7 +19,7 @@ _SCALES, _SHIFTS, _RUNNING_MEANS, _RUNNING_VARS = BATCH_NORM_ATTRIBUTES
 
 
 def result_attributes(result):
-    """The fitted attributes of a :class:`~._solvers.FitResult`, with copies
+    """The fitted attributes of a :class:`~skmlp._training.drivers.FitResult`, with copies
     of its lists (training may go on appending to them)."""
     return {
         "n_iter_": result.n_iter,

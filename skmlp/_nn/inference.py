@@ -1,7 +1,7 @@
 """Prediction with a fitted network: :class:`Predictor`, and the network a
 fitted model predicts small batches with, built once (:class:`ReusedNetwork`).
 
-Building a :class:`~skmlp._network.Network` (its layer objects, the views
+Building a :class:`~skmlp._nn.network.Network` (its layer objects, the views
 into the flat weights, the work buffers) takes longer than running one row
 through it, so a model serving one request at a time would spend most of
 each call building. :class:`ReusedNetwork` keeps the last network built and

@@ -82,7 +82,7 @@ class Dense:
 
     def initialize(self, initializer, random_state, gain, to_device):
         """Set ``coef`` and ``intercept`` to the draws of ``initializer``
-        (:mod:`skmlp._initializers`) from the NumPy ``random_state``."""
+        (:mod:`skmlp._nn.initializers`) from the NumPy ``random_state``."""
         coef, intercept = initializer(random_state, self.fan_in, self.fan_out, gain)
         dtype = self.coef.dtype
         self.coef[...] = to_device(coef, dtype)
@@ -116,7 +116,7 @@ class Dense:
 
 
 class Activation:
-    """A hidden activation function (``skmlp._activations``) applied in place,
+    """A hidden activation function (``skmlp._nn.activations``) applied in place,
     adding the bias of ``bias_from`` (the layer below: a dense layer's
     ``intercept``, or a batch normalization's ``shift``) in the same step so
     that a GPU backend runs both as one kernel.
@@ -178,7 +178,7 @@ class Dropout:
     its input through.
 
     The uniform draws come from ``uniform(out)`` (set by
-    :meth:`~skmlp._network.Network.seed`), which fills ``out`` in place.
+    :meth:`~skmlp._nn.network.Network.seed`), which fills ``out`` in place.
     The output goes into a buffer of its own, not the input's: the activation
     below keeps its output for its derivative (ReLU, tanh, logistic), which
     must stay the undropped one. Backward multiplies ``delta`` by the same

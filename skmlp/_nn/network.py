@@ -1,8 +1,8 @@
 """The backpropagation core: a stack of layers over one flat buffer.
 
-A :class:`Network` is a list of layer objects (:mod:`skmlp._layers`): dense
+A :class:`Network` is a list of layer objects (:mod:`skmlp._nn.layers`): dense
 layers, each hidden one followed by its activation, and the output layer
-(:mod:`skmlp._losses`) last. Every trainable parameter is a view into one
+(:mod:`skmlp._nn.losses`) last. Every trainable parameter is a view into one
 contiguous ``params`` array (all weight matrices first, then all biases), and
 the gradients are the same views into a twin ``grads`` array. An optimizer
 step is then one vectorised expression over all layers, and moving or saving
@@ -109,9 +109,9 @@ class Network:
     """A multilayer perceptron: ``layer_units[0]`` inputs, then one dense layer
     per following entry; hidden layers use ``activation`` and the last layer
     the ``output`` activation with its loss; ``penalty`` (a
-    :class:`~skmlp._penalties.Penalty`, none by default) is added to the loss.
+    :class:`~skmlp._nn.penalties.Penalty`, none by default) is added to the loss.
 
-    ``output`` is the name of an output layer of :data:`~skmlp._losses.OUTPUTS`
+    ``output`` is the name of an output layer of :data:`~skmlp._nn.losses.OUTPUTS`
     (the backend builds it, fused on a GPU), or a callable ``backend ->
     output layer`` for a loss with parameters (``functools.partial(
     IdentityHuberLoss, huber_delta=2.0)``).
@@ -253,7 +253,7 @@ class Network:
     def initialize(self, random_state, weight_init="auto"):
         """Draw every dense layer's weights and biases, layer by layer, from
         a NumPy ``RandomState`` with the initializer ``weight_init``
-        (:data:`~skmlp._initializers.INITIALIZERS`). 'auto' draws uniformly
+        (:data:`~skmlp._nn.initializers.INITIALIZERS`). 'auto' draws uniformly
         in ``+-sqrt(k / (fan_in + fan_out))`` (Glorot; ``k`` is the hidden
         activation's ``init_gain``), weights before biases -- the same draws
         as scikit-learn's MLP, so equal seeds give equal initial weights. Batch

@@ -2,7 +2,7 @@
 
 :func:`fit_stochastic` runs the mini-batch epochs of a
 :class:`~skmlp._training.Trainer` (any optimizer of ``OPTIMIZERS``);
-:func:`fit_lbfgs` runs full-batch L-BFGS (:func:`~skmlp._lbfgs.minimize_lbfgs`).
+:func:`fit_lbfgs` runs full-batch L-BFGS (:func:`~.lbfgs.minimize_lbfgs`).
 Both return a :class:`FitResult` and a :class:`~.state.FittedState`, the
 records the estimator turns into its fitted attributes (``n_iter_``,
 ``loss_curve_``, ... and ``coefs_``, ``intercepts_``, ...).
@@ -122,7 +122,7 @@ def fit_lbfgs(plan, network, X, Y, sample_weight, trainer=None, steps=NO_STEPS):
     :class:`~.plan.FitPlan`'s limits and tolerance; ``trainer`` is
     that of earlier stochastic calls (or None), which L-BFGS leaves as it is
     (its ``samples_seen`` is the result's ``t``); ``steps`` are told of each
-    iteration (``_callbacks.Steps``). Returns the :class:`FitResult` and the
+    iteration (:class:`~.callbacks.Steps`). Returns the :class:`FitResult` and the
     :class:`~.state.FittedState`.
 
     Batch normalization normalises with the statistics of all rows at every

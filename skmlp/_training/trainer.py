@@ -129,7 +129,7 @@ class Trainer:
         over the rows of ``X``, weights each sample's loss; a batch whose
         weights are all 0 carries no information and is skipped. ``X`` may be
         a CSR matrix: its batches are then gathered sparsely. ``steps`` (see
-        ``_callbacks.Steps``) is told where each epoch begins and ends; it
+        :class:`~.callbacks.Steps`) is told where each epoch begins and ends; it
         stops training after an epoch where it says so.
 
         A ``KeyboardInterrupt`` stops training with a warning and keeps the
