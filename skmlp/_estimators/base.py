@@ -368,7 +368,7 @@ class BaseMLPScratch(SavedModelSupport, CallbackSupport, BaseEstimator, metaclas
 
     def _set_fitted(self, result, fitted):
         """Set the fitted attributes: how training went (``result``, a
-        :class:`~skmlp._training.FitResult`) and the network and trainer it
+        :class:`~skmlp._training.drivers.FitResult`) and the network and trainer it
         left (``fitted``, a :class:`~skmlp._training.FittedState`). The one
         place fit sets them."""
         vars(self).update(
