@@ -8,7 +8,7 @@ Pipeline. Needs the ``onnx`` extra (``pip install skmlp[onnx]``).
 The graph is built layer by layer from the same network skmlp predicts
 with, through registries keyed by the names skmlp uses: :data:`LAYERS` (the
 layer classes of ``skmlp._nn.layers``), :data:`HIDDEN_ACTIVATIONS`
-(``_activations.ACTIVATIONS``) and :data:`OUTPUTS` (``_losses.OUTPUTS``).
+(``skmlp._nn.ACTIVATIONS``) and :data:`OUTPUTS` (``skmlp._nn.OUTPUTS``).
 Each entry maps one piece of the network to ONNX operators; a new layer,
 activation or output needs its entry here, and the tests fail until it has
 one.
@@ -39,6 +39,7 @@ from skl2onnx.common.utils_classifier import get_label_classes
 from skl2onnx.proto import onnx_proto
 
 from ._backends import NumpyBackend
+from ._estimators import fitted_predictor
 from ._estimators.classifier import MLPClassifierScratch
 from ._estimators.regressor import MLPRegressorScratch
 
@@ -278,8 +279,7 @@ def _kind(layer):
 
 def _network_output(graph, model, input_name):
     """The output of the fitted ``model``'s network for ``input_name``."""
-    units = [model.n_features_in_, *(c.shape[1] for c in model.coefs_)]
-    network = model._prediction_network(units, NumpyBackend(), graph.dtype)
+    network = fitted_predictor(model).network(NumpyBackend(), graph.dtype)
     x = graph.node("Cast", [input_name], to=_PROTO_TYPES[graph.dtype.name])
     *hidden, output = network.layers
     i = 0

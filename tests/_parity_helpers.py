@@ -119,7 +119,8 @@ def assert_core_matches_the_definition(X, Y, hidden, *, seed=0, **setting):
 
     assert float(loss) == pytest.approx(objective())
     expected = finite_difference_gradient(objective, coefs + intercepts)
-    got = network.coef_grads + network.intercept_grads
+    dense = network.dense_layers
+    got = [d.coef_grad for d in dense] + [d.intercept_grad for d in dense]
     for layer_got, layer_expected in zip(got, expected):
         np.testing.assert_allclose(layer_got, layer_expected, rtol=1e-6, atol=1e-9)
 

@@ -160,8 +160,8 @@ def test_network_wraps_given_params_without_copying():
     params = np.arange(n_params, dtype=np.float64)
     network = Network(units, "relu", "softmax", BACKEND, np.float64, params)
     assert network.params is params
-    assert all(np.shares_memory(c, params) for c in network.coefs)
-    np.testing.assert_array_equal(network.intercepts[1], params[-2:])
+    assert all(np.shares_memory(d.coef, params) for d in network.dense_layers)
+    np.testing.assert_array_equal(network.dense_layers[1].intercept, params[-2:])
     with pytest.raises(ValueError, match="flat float32 array of 26 entries"):
         Network(units, "relu", "softmax", BACKEND, np.float32, params)
     with pytest.raises(ValueError, match="of 26 entries, got float64 of shape"):
@@ -181,8 +181,8 @@ def _distance_to_kink(network, X, activation):
     """Smallest |pre-activation| of the network's hidden units on X."""
     function = DEFINITIONS[activation][0]
     a, smallest = X, np.inf
-    for coef, intercept in zip(network.coefs[:-1], network.intercepts[:-1]):
-        z = a @ coef + intercept
+    for dense in network.dense_layers[:-1]:
+        z = a @ dense.coef + dense.intercept
         smallest = min(smallest, np.abs(z).min())
         a = function(z)
     return smallest

@@ -111,8 +111,8 @@ def test_backprop_matches_finite_differences(
     Y = draw_targets(rng, output, n_samples, n_outputs)
 
     expected_loss, pre_activations = reference_loss(
-        [c.copy() for c in network.coefs],
-        [b.copy() for b in network.intercepts],
+        [d.coef.copy() for d in network.dense_layers],
+        [d.intercept.copy() for d in network.dense_layers],
         X,
         Y,
         activation,
@@ -142,9 +142,10 @@ def test_gradient_views_cover_the_flat_buffer():
     rng = np.random.RandomState(1)
     X, Y = rng.normal(size=(5, 3)), np.eye(2)[rng.randint(2, size=5)]
     network.loss_gradient(X, Y)
+    dense = network.dense_layers
     flat = np.concatenate(
-        [g.ravel() for g in network.coef_grads] + list(network.intercept_grads)
+        [d.coef_grad.ravel() for d in dense] + [d.intercept_grad for d in dense]
     )
     np.testing.assert_array_equal(flat, network.grads)
-    assert all(np.shares_memory(g, network.grads) for g in network.coef_grads)
+    assert all(np.shares_memory(d.coef_grad, network.grads) for d in dense)
     assert network.n_coefs == 3 * 4 + 4 * 2

@@ -59,7 +59,8 @@ def test_l1_backprop_matches_finite_differences(
 
     loss = float(network.loss_gradient(X, Y, weights))
     backprop = network.grads.copy()
-    coefs, intercepts = network.coefs, network.intercepts
+    coefs = [d.coef for d in network.dense_layers]
+    intercepts = [d.intercept for d in network.dense_layers]
     expected = objective_by_hand(
         coefs, intercepts, X, Y, activation="tanh", output=output, alpha=alpha,
         sample_weight=weights,
@@ -140,7 +141,8 @@ def test_clipping_matches_torch(dtype, fraction):
     norm = np.linalg.norm(network.grads.astype(np.float64))
     max_norm = fraction * norm
 
-    layers = network.coef_grads + network.intercept_grads
+    dense = network.dense_layers
+    layers = [d.coef_grad for d in dense] + [d.intercept_grad for d in dense]
     tensors = [torch.zeros(g.shape, dtype=torch.float64) for g in layers]
     for tensor, grad in zip(tensors, layers):
         tensor.grad = torch.tensor(grad.astype(np.float64))
@@ -148,7 +150,7 @@ def test_clipping_matches_torch(dtype, fraction):
 
     clip_gradient_norm(np, network.grads, max_norm)
     assert network.grads.dtype == dtype
-    clipped = [g.copy() for g in network.coef_grads + network.intercept_grads]
+    clipped = [g.copy() for g in layers]  # views of grads, clipped in place
     rtol = 1e-6 if dtype == np.float32 else 1e-13
     for ours, theirs in zip(clipped, tensors):
         np.testing.assert_allclose(ours, theirs.grad.numpy(), rtol=rtol, atol=0)

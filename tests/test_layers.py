@@ -78,7 +78,8 @@ def test_activation_keeps_its_pre_activation_only_while_training(softplus):
     assert activation._kept is None
     network.forward(X, training=True)
     # z + bias, apart from the layer's output (which holds softplus of it).
-    expected = X @ network.coefs[0] + network.intercepts[0]
+    dense = network.dense_layers[0]
+    expected = X @ dense.coef + dense.intercept
     np.testing.assert_allclose(activation._kept, expected)
 
 

@@ -209,7 +209,7 @@ def test_backprop_matches_finite_differences(
     loss = float(network.loss_gradient(X, Y, weights))
     backprop = network.grads.copy()
     w = np.ones(n_samples) if weights is None else weights
-    penalty = 0.05 / w.sum() * sum((c**2).sum() for c in network.coefs)
+    penalty = 0.05 / w.sum() * sum((d.coef**2).sum() for d in network.dense_layers)
     expected = w @ per_entry(residual).mean(axis=1) / w.sum() + penalty
     assert loss == pytest.approx(expected, rel=1e-12)
 

@@ -22,6 +22,7 @@ from .._backends import host_input, like_input
 from .._utils import at_user_call
 from . import docs as _docs
 from .base import BaseMLPScratch
+from .prediction import forward
 
 
 class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
@@ -331,7 +332,7 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         >>> clf.predict(X[[0, 50, 100]])
         array([0, 1, 2])
         """
-        return like_input(X, self._labels(self._forward(X)))
+        return like_input(X, self._labels(forward(self, X)))
 
     def predict_proba(self, X):
         """Probability of each class for the rows of ``X``.
@@ -362,7 +363,7 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         >>> proba.argmax(axis=1)
         array([0, 1, 2])
         """
-        proba = self._forward(X)
+        proba = forward(self, X)
         if self.out_activation_ == "logistic":
             eps = np.finfo(proba.dtype).eps
             np.clip(proba, eps, 1 - eps, out=proba)

@@ -17,6 +17,7 @@ from .._nn import REGRESSION_LOSSES
 from .._utils import at_user_call
 from . import docs as _docs
 from .base import BaseMLPScratch
+from .prediction import forward
 
 
 class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
@@ -283,7 +284,7 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
         >>> reg.predict(X[:3]).shape
         (3,)
         """
-        return like_input(X, self._values(self._forward(X)))
+        return like_input(X, self._values(forward(self, X)))
 
     def score(self, X, y, sample_weight=None):
         """Coefficient of determination R^2 of :meth:`predict` on ``X``.

@@ -1,5 +1,5 @@
 from .activations import ACTIVATIONS, INV_SQRT_2PI, SQRT_HALF
-from .inference import MAX_REUSED_ROWS, ReusedNetwork
+from .inference import MAX_REUSED_ROWS, Predictor, ReusedNetwork
 from .initializers import INITIALIZERS
 from .layers import Activation, BatchNorm, Dense, Dropout, is_sparse
 from .losses import (
@@ -56,6 +56,7 @@ __all__ = [
     "IdentitySquaredError",
     "Network",
     "Penalty",
+    "Predictor",
     "RMSprop",
     "ReusedNetwork",
     "SigmoidLogLoss",

@@ -134,16 +134,19 @@ class Network:
     state : 1-D array
         Every layer's non-trainable state: the batch normalizations' running
         means and variances (empty without them).
-    coefs, intercepts : lists of arrays
-        Per-layer views into ``params``; ``coef_grads``, ``intercept_grads``
-        are the matching views into ``grads``.
+    dense_layers : list of Dense
+        The dense layers, input side first: each holds its views into
+        ``params`` (``coef``, ``intercept``) and, once ``grads`` is made, the
+        matching views into it (``coef_grad``, ``intercept_grad``).
+    batch_norm_layers, dropout_layers : lists
+        The batch normalizations and the dropout layers, input side first.
     n_coefs : int
         Number of weights: ``params[:n_coefs]`` is what the penalty acts on.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from skmlp._backends.backends import NumpyBackend
+    >>> from skmlp._backends import NumpyBackend
     >>> Network([4, 3, 2], "relu", "softmax", NumpyBackend(), np.float64)
     Network of 23 float64 parameters on numpy, Penalty(alpha=0.0):
       Dense(4, 3)
@@ -246,26 +249,6 @@ class Network:
     def scratch(self):
         """Room for one parameter-sized temporary (penalty, optimizer steps)."""
         return self.backend.xp.empty_like(self.params)
-
-    @property
-    def coefs(self):
-        return [layer.coef for layer in self.dense_layers]
-
-    @property
-    def intercepts(self):
-        return [layer.intercept for layer in self.dense_layers]
-
-    @property
-    def coef_grads(self):
-        """Per-layer views into ``grads`` matching ``coefs``."""
-        self.grads  # noqa: B018 (made on first use, with its views)
-        return [layer.coef_grad for layer in self.dense_layers]
-
-    @property
-    def intercept_grads(self):
-        """Per-layer views into ``grads`` matching ``intercepts``."""
-        self.grads  # noqa: B018
-        return [layer.intercept_grad for layer in self.dense_layers]
 
     def initialize(self, random_state, weight_init="auto"):
         """Draw every dense layer's weights and biases, layer by layer, from

@@ -1,14 +1,18 @@
 from .callbacks import CallbackSupport, begin_fit_task, with_callbacks
 from .drivers import SOLVERS, fit_lbfgs, fit_stochastic, stochastic_result
+from .plan import FitPlan
 from .schedules import SCHEDULES, LearningRateSchedule
+from .state import FittedState
 from .trainer import EpochSettings, Trainer, clip_gradient_norm
-from .validation import check_scoring, held_out_loss_score, held_out_scorer_score
+from .validation import check_scoring, held_out_loss_score, validation_split
 
 __all__ = [
     "SCHEDULES",
     "SOLVERS",
     "CallbackSupport",
     "EpochSettings",
+    "FitPlan",
+    "FittedState",
     "LearningRateSchedule",
     "Trainer",
     "begin_fit_task",
@@ -17,7 +21,7 @@ __all__ = [
     "fit_lbfgs",
     "fit_stochastic",
     "held_out_loss_score",
-    "held_out_scorer_score",
     "stochastic_result",
+    "validation_split",
     "with_callbacks",
 ]

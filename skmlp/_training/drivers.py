@@ -1,10 +1,11 @@
 """Solver drivers: run a solver on a network and say what happened.
 
 :func:`fit_stochastic` runs the mini-batch epochs of a
-:class:`~skmlp._training.trainer.Trainer` (any optimizer of ``OPTIMIZERS``);
-:func:`fit_lbfgs` runs full-batch L-BFGS (:func:`~skmlp._training.lbfgs.minimize_lbfgs`).
-Both return a :class:`FitResult`, the record the estimator turns into its
-fitted attributes (``n_iter_``, ``loss_curve_``, ...).
+:class:`~skmlp._training.Trainer` (any optimizer of ``OPTIMIZERS``);
+:func:`fit_lbfgs` runs full-batch L-BFGS (:func:`~.lbfgs.minimize_lbfgs`).
+Both return a :class:`FitResult` and a :class:`~.state.FittedState`, the
+records the estimator turns into its fitted attributes (``n_iter_``,
+``loss_curve_``, ... and ``coefs_``, ``intercepts_``, ...).
 """
 
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from .._nn import OPTIMIZERS
 from .._utils import at_user_call, warn
 from .callbacks import NO_STEPS
 from .lbfgs import minimize_lbfgs
+from .state import FittedState
 
 # Every value of the estimators' ``solver`` parameter.
 SOLVERS = ("lbfgs", *OPTIMIZERS)
@@ -57,18 +59,45 @@ class FitResult:
     stopped: bool
 
 
-def fit_stochastic(trainer, network, X, Y, **options):
-    """Train ``network`` with ``trainer`` (``options`` are those of
-    :meth:`Trainer.run`) and return the :class:`FitResult` of its whole
-    history."""
+def fit_stochastic(
+    plan,
+    trainer,
+    network,
+    X,
+    Y,
+    *,
+    random_state,
+    rows=None,
+    validation_score=None,
+    sample_weight=None,
+    steps=NO_STEPS,
+):
+    """Train ``network`` with ``trainer`` as the :class:`~.plan.FitPlan`
+    says, on ``X[rows], Y[rows]`` (the other arguments are those of
+    :meth:`Trainer.run`); return the :class:`FitResult` of its whole history
+    and the :class:`~.state.FittedState` it ends in."""
+    n_samples = X.shape[0] if rows is None else len(rows)
+    settings = plan.epoch_settings(n_samples)
     try:
-        n_iter, stopped = trainer.run(network, X, Y, **options)
+        n_iter, stopped = trainer.run(
+            network,
+            X,
+            Y,
+            settings,
+            plan.schedule,
+            random_state,
+            rows=rows,
+            validation_score=validation_score,
+            sample_weight=sample_weight,
+            steps=steps,
+        )
     finally:
         # Even an interrupted fit leaves only NumPy state behind, so the
         # estimator pickles and continues on any backend.
         trainer.optimizer.to_host(network.backend)
-    early_stopping = options.get("validation_score") is not None
-    return stochastic_result(trainer, n_iter, early_stopping, stopped)
+    early_stopping = validation_score is not None
+    result = stochastic_result(trainer, n_iter, early_stopping, stopped)
+    return result, FittedState.of(network, trainer)
 
 
 def stochastic_result(trainer, n_iter, early_stopping, stopped=False):
@@ -88,22 +117,13 @@ def stochastic_result(trainer, n_iter, early_stopping, stopped=False):
     )
 
 
-def fit_lbfgs(
-    network,
-    X,
-    Y,
-    sample_weight,
-    *,
-    max_iter,
-    max_fun,
-    tol,
-    verbose,
-    samples_seen,
-    steps=NO_STEPS,
-):
-    """Full-batch L-BFGS from the network's current weights; ``samples_seen``
-    is the ``t`` of earlier stochastic calls, which L-BFGS leaves as it is;
-    ``steps`` are told of each iteration (``_callbacks.Steps``).
+def fit_lbfgs(plan, network, X, Y, sample_weight, trainer=None, steps=NO_STEPS):
+    """Full-batch L-BFGS from the network's current weights, with the
+    :class:`~.plan.FitPlan`'s limits and tolerance; ``trainer`` is
+    that of earlier stochastic calls (or None), which L-BFGS leaves as it is
+    (its ``samples_seen`` is the result's ``t``); ``steps`` are told of each
+    iteration (:class:`~.callbacks.Steps`). Returns the :class:`FitResult` and the
+    :class:`~.state.FittedState`.
 
     Batch normalization normalises with the statistics of all rows at every
     evaluation, so the objective stays a deterministic function of the
@@ -117,10 +137,10 @@ def fit_lbfgs(
             X,
             Y,
             sample_weight,
-            max_iter=max_iter,
-            max_fun=max_fun,
-            tol=tol,
-            verbose=verbose,
+            max_iter=plan.max_iter,
+            max_fun=plan.max_fun,
+            tol=plan.tol,
+            verbose=plan.verbose,
             steps=steps,
         )
     network.set_running_statistics(X)
@@ -135,15 +155,16 @@ def fit_lbfgs(
         )
     else:
         with at_user_call():
-            n_iter = _check_optimize_result("lbfgs", run.result, max_iter)
+            n_iter = _check_optimize_result("lbfgs", run.result, plan.max_iter)
         loss = float(run.result.fun)
-    return FitResult(
+    result = FitResult(
         n_iter=n_iter,
         loss_curve=run.loss_curve,
         loss=loss,
         best_loss=loss,
         validation_scores=None,
         best_validation_score=None,
-        t=samples_seen,
-        stopped=run.interrupted or run.stopped_by_callback or n_iter < max_iter,
+        t=0 if trainer is None else trainer.samples_seen,
+        stopped=run.interrupted or run.stopped_by_callback or n_iter < plan.max_iter,
     )
+    return result, FittedState.of(network, trainer)

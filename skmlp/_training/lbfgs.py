@@ -57,7 +57,7 @@ def minimize_lbfgs(
     ``KeyboardInterrupt`` stops the run and keeps the weights of the last
     finished iteration (``run.interrupted`` tells).
 
-    ``steps`` (see ``_callbacks.Steps``) is told where each iteration begins
+    ``steps`` (see :class:`~.callbacks.Steps`) is told where each iteration begins
     and ends, as LogisticRegression tells its callbacks: SciPy reports only
     the end of an iteration, so the next one begins there, and the one begun
     after the last is closed as an empty task. When ``steps`` says to stop,

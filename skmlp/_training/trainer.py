@@ -129,7 +129,7 @@ class Trainer:
         over the rows of ``X``, weights each sample's loss; a batch whose
         weights are all 0 carries no information and is skipped. ``X`` may be
         a CSR matrix: its batches are then gathered sparsely. ``steps`` (see
-        ``_callbacks.Steps``) is told where each epoch begins and ends; it
+        :class:`~.callbacks.Steps`) is told where each epoch begins and ends; it
         stops training after an epoch where it says so.
 
         A ``KeyboardInterrupt`` stops training with a warning and keeps the
@@ -139,6 +139,55 @@ class Trainer:
         Returns the number of epochs run and whether training stopped before
         the epoch limit (stop rule, callback or interrupt).
         """
+        step, fold = self._begin_call(network, settings, schedule, validation_score)
+        batches = _Batches(
+            network.backend, X, Y, sample_weight, rows, settings.batch_size,
+            settings.shuffle,
+        )
+        shuffle = network.backend.shuffler(random_state) if settings.shuffle else None
+        # The weights (and batch normalizations' running statistics) of the
+        # last finished epoch (with early stopping, of the best one): what an
+        # interrupt, or early stopping at the end, keeps.
+        kept_params = network.params.copy()
+        kept_state = network.state.copy()
+
+        stopped = False
+        n_epochs = 0
+        try:
+            while n_epochs < settings.max_epochs and not stopped:
+                steps.begin(kept_params, n_epochs, kept_state)
+                if shuffle is not None:
+                    shuffle(batches.order)
+                loss = self._train_epoch(network, batches, step, fold)
+                n_epochs += 1
+                keep, stopped = self._end_epoch(
+                    network, loss, n_epochs, batches.n_samples, settings, schedule,
+                    validation_score,
+                )
+                if keep:
+                    kept_params[...] = network.params
+                    kept_state[...] = network.state
+                # Evaluated even when the stop rule has fired: the epoch ends.
+                stopped = steps.end(kept_params, n_epochs, kept_state) or stopped
+        except KeyboardInterrupt:
+            network.params[...] = kept_params
+            network.state[...] = kept_state
+            warn(
+                f"Training interrupted by user after {n_epochs} finished epochs; "
+                "keeping the weights of the last finished epoch"
+                + (" with the best validation score." if validation_score else ".")
+            )
+            return n_epochs, True
+
+        if validation_score is not None:
+            network.params[...] = kept_params
+            network.state[...] = kept_state
+        return n_epochs, stopped
+
+    def _begin_call(self, network, settings, schedule, validation_score):
+        """Prepare the optimizer for ``network`` and take up this call's
+        schedule and scoring; return the optimizer step and whether it adds
+        the penalty's gradient itself (``fold``)."""
         backend = network.backend
         self.optimizer.prepare(network.params, backend)
         # The step adds the penalty's gradient itself (on the CPU, inside the
@@ -164,78 +213,49 @@ class Trainer:
             self.validation_scores = []
             self.best_validation_score = np.inf if _minimized(self.scoring) else -np.inf
             self.no_improvement_count = 0
-        batches = _Batches(
-            backend, X, Y, sample_weight, rows, settings.batch_size, settings.shuffle
-        )
-        if settings.shuffle:
-            shuffle = backend.shuffler(random_state)
-        # The weights (and batch normalizations' running statistics) of the
-        # last finished epoch (with early stopping, of the best one): what an
-        # interrupt, or early stopping at the end, keeps.
-        kept_params = network.params.copy()
-        kept_state = network.state.copy()
+        return step, fold
 
-        stopped = False
-        n_epochs = 0
-        try:
-            while n_epochs < settings.max_epochs and not stopped:
-                steps.begin(kept_params, n_epochs, kept_state)
-                if settings.shuffle:
-                    shuffle(batches.order)
-                epoch_loss, trained_rows = 0.0, 0
-                for xb, yb, wb in batches:
-                    batch_loss = network.loss_gradient(
-                        xb, yb, wb, penalty_gradient=not fold
-                    )
-                    step(
-                        network.params,
-                        network.grads,
-                        self.learning_rate,
-                        network.scratch,
-                        batch_weight(yb, wb) if fold else None,
-                    )
-                    epoch_loss = epoch_loss + batch_loss * yb.shape[0]
-                    trained_rows += yb.shape[0]
-
-                # The end of one epoch: count it, record its loss (and
-                # validation score), keep its weights, move the rate and
-                # apply the stop rule. Per-epoch work belongs here.
-                n_epochs += 1
-                self.epochs += 1
-                self.samples_seen += batches.n_samples
-                self.loss_curve.append(float(epoch_loss) / trained_rows)
-                if settings.verbose:
-                    print(f"Iteration {n_epochs}, loss = {self.loss_curve[-1]:.8f}")
-
-                if validation_score is None or self._record_validation_score(
-                    validation_score(network), settings
-                ):
-                    kept_params[...] = network.params
-                    kept_state[...] = network.state
-                if validation_score is None:
-                    self._record_training_loss(settings.tol)
-
-                self.learning_rate = schedule.after_epoch(
-                    self.learning_rate, self.epochs, self.samples_seen
-                )
-                if self.no_improvement_count > settings.n_iter_no_change:
-                    stopped = self._on_plateau(schedule, settings, validation_score)
-                # Evaluated even when the stop rule has fired: the epoch ends.
-                stopped = steps.end(kept_params, n_epochs, kept_state) or stopped
-        except KeyboardInterrupt:
-            network.params[...] = kept_params
-            network.state[...] = kept_state
-            warn(
-                f"Training interrupted by user after {n_epochs} finished epochs; "
-                "keeping the weights of the last finished epoch"
-                + (" with the best validation score." if validation_score else ".")
+    def _train_epoch(self, network, batches, step, fold):
+        """One pass over ``batches``, a step per batch; returns the epoch's
+        mean training loss."""
+        epoch_loss, trained_rows = 0.0, 0
+        for xb, yb, wb in batches:
+            batch_loss = network.loss_gradient(xb, yb, wb, penalty_gradient=not fold)
+            step(
+                network.params,
+                network.grads,
+                self.learning_rate,
+                network.scratch,
+                batch_weight(yb, wb) if fold else None,
             )
-            return n_epochs, True
+            epoch_loss = epoch_loss + batch_loss * yb.shape[0]
+            trained_rows += yb.shape[0]
+        return float(epoch_loss) / trained_rows
 
-        if validation_score is not None:
-            network.params[...] = kept_params
-            network.state[...] = kept_state
-        return n_epochs, stopped
+    def _end_epoch(
+        self, network, loss, n_epochs, n_samples, settings, schedule, validation_score
+    ):
+        """The end of epoch ``n_epochs`` of this call, over ``n_samples`` rows:
+        count it, record its ``loss`` (and validation score), move the rate
+        and apply the stop rule. Per-epoch work belongs here. Returns whether
+        its weights are the ones to keep and whether to stop."""
+        self.epochs += 1
+        self.samples_seen += n_samples
+        self.loss_curve.append(loss)
+        if settings.verbose:
+            print(f"Iteration {n_epochs}, loss = {self.loss_curve[-1]:.8f}")
+        keep = validation_score is None or self._record_validation_score(
+            validation_score(network), settings
+        )
+        if validation_score is None:
+            self._record_training_loss(settings.tol)
+        self.learning_rate = schedule.after_epoch(
+            self.learning_rate, self.epochs, self.samples_seen
+        )
+        stopped = False
+        if self.no_improvement_count > settings.n_iter_no_change:
+            stopped = self._on_plateau(schedule, settings, validation_score)
+        return keep, stopped
 
     def _record_training_loss(self, tol):
         loss = self.loss_curve[-1]

@@ -1,15 +1,16 @@
-"""What early stopping watches on the held-out rows, by the ``scoring``
-parameter: scikit-learn's score (None), the held-out loss ('loss'), or a
-scikit-learn scorer (a name or a callable).
+"""Early stopping's held-out rows: the split that sets them apart, and what
+is watched on them, by the ``scoring`` parameter: scikit-learn's score
+(None), the held-out loss ('loss'), or a scikit-learn scorer (a name or a
+callable).
 
-``held_out_loss_score`` and ``held_out_scorer_score`` return
-``score(network) -> float``, which the trainer calls after every epoch with
-the network's current weights (the estimator scores None itself).
+A score is ``score(network) -> float``, which the trainer calls after every
+epoch with the network's current weights: :func:`held_out_loss_score` makes
+the loss's; the estimator makes the others, which predict as it does.
 """
 
-from contextlib import contextmanager
-
-from sklearn.metrics import get_scorer, get_scorer_names
+import numpy as np
+from sklearn.metrics import get_scorer_names
+from sklearn.model_selection import train_test_split
 
 
 def check_scoring(scoring):
@@ -40,49 +41,43 @@ def held_out_loss_score(X, Y, sample_weight):
     return score
 
 
-def held_out_scorer_score(estimator, scoring, X, y, sample_weight):
-    """``scorer(estimator, X, y)`` of the held-out rows (host arrays; ``y``
-    as the user gave it), the estimator predicting with the network's
-    current weights. ``sample_weight`` (None, or the held-out rows' sample
-    weights times their class weights) is passed as ``sample_weight=``."""
-    scorer = get_scorer(scoring)
-    weights = {} if sample_weight is None else {"sample_weight": sample_weight}
+def validation_split(Y, sample_weight, fraction, random_state, stratify):
+    """The rows to train on and the held-out rows: ``fraction`` of the rows
+    of ``Y`` (the encoded targets), drawn from ``random_state``, stratified
+    by ``Y`` where ``stratify`` is true and every class can be on both
+    sides. Refuses a held-out set of fewer than 2 rows, an empty training
+    set, and a side whose sample weights are all zero."""
+    n_samples = Y.shape[0]
+    n_validation = int(np.ceil(fraction * n_samples))
+    if n_validation < 2 or n_samples - n_validation < 1:
+        raise ValueError(
+            f"The validation set is too small ({n_validation} of {n_samples} "
+            "samples). Increase 'validation_fraction' or the size of your "
+            "dataset, or set early_stopping=False."
+        )
+    train_rows, val_rows = train_test_split(
+        np.arange(n_samples),
+        random_state=random_state,
+        test_size=fraction,
+        stratify=Y if stratify and _can_stratify(Y, n_validation) else None,
+    )
+    if sample_weight is not None:
+        for name, rows in (("training", train_rows), ("validation", val_rows)):
+            if not sample_weight[rows].any():
+                raise ValueError(
+                    f"The sample weights of the {name} set left by the "
+                    "early-stopping split are all zero. Use another "
+                    "random_state or validation_fraction, or set "
+                    "early_stopping=False."
+                )
+    return train_rows, val_rows
 
-    def score(network):
-        with _predicting_with(estimator, network):
-            return float(scorer(estimator, X, y, **weights))
 
-    return score
-
-
-# Set on the estimator while a scorer runs, and put back as they were after.
-_SCORING_ATTRIBUTES = (
-    "coefs_",
-    "intercepts_",
-    "batch_norm_scales_",
-    "batch_norm_shifts_",
-    "batch_norm_running_means_",
-    "batch_norm_running_vars_",
-    "_flat_layers",
-    "feature_names_in_",
-)
-
-
-@contextmanager
-def _predicting_with(estimator, network):
-    """Inside, ``estimator`` looks fitted with ``network``'s current weights
-    (on NumPy, views of them: no copy) and running statistics; after, its attributes are what they
-    were, so nothing of a fit in progress leaks out through the scorer.
-    ``feature_names_in_`` is hidden inside: the held-out rows are the
-    validated array, without the column names a DataFrame had."""
-    state = vars(estimator)
-    saved = {name: state[name] for name in _SCORING_ATTRIBUTES if name in state}
-    try:
-        state.pop("feature_names_in_", None)
-        estimator._keep_layers(network.backend.to_host(network.params), network.shapes)
-        estimator._keep_running_statistics(network.backend.to_host(network.state))
-        yield
-    finally:
-        for name in _SCORING_ATTRIBUTES:
-            state.pop(name, None)
-        state.update(saved)
+def _can_stratify(Y, n_validation):
+    """Whether a split of the rows of ``Y`` (encoded classes) with
+    ``n_validation`` held out can have every class on both sides. Where it
+    cannot, ``train_test_split`` refuses to stratify; the split is then drawn
+    unstratified, as scikit-learn draws every multiclass split."""
+    _, counts = np.unique(Y, axis=0, return_counts=True)
+    n_train = len(Y) - n_validation
+    return counts.min() >= 2 and len(counts) <= min(n_validation, n_train)
