@@ -44,6 +44,7 @@ from skmlp._backends import (
 )
 from skmlp._backends import backends as _backend
 from skmlp._kernels import cuda as _cupy_kernels
+from skmlp._kernels import specs, steps
 from skmlp._nn import (
     ACTIVATIONS,
     OPTIMIZERS,
@@ -607,14 +608,13 @@ class NumpyElementwiseKernel:
         values = dict(zip(self.inputs + self.outputs, args))
         # T(x): a constant in the arrays' dtype, as CUDA's typedef makes it.
         dtype = np.result_type(*args[len(self.inputs):])
-        functions = {**_cupy_kernels.FUNCTIONS, "T": dtype.type}
-        exec(self.operation, functions, values)  # noqa: S102
+        exec(self.operation, specs.reference_namespace(dtype), values)  # noqa: S102
         for name, array in zip(self.outputs, args[len(self.inputs):]):
             array[...] = values[name]
 
 
 def numpy_kernels():
-    return _cupy_kernels.ElementwiseKernels(lambda spec: NumpyElementwiseKernel(*spec))
+    return specs.ElementwiseKernels(lambda spec: NumpyElementwiseKernel(*spec))
 
 
 def test_every_activation_output_and_optimizer_has_a_fused_version():
@@ -627,7 +627,7 @@ def test_every_activation_output_and_optimizer_has_a_fused_version():
         assert issubclass(fused, OUTPUTS[name])
     optimizers = [optimizer() for optimizer in OPTIMIZERS.values()]
     for instance in [*optimizers, Adam(amsgrad=True)]:
-        step = _cupy_kernels.fused_step(instance, kernels.optimizer_steps)
+        step = steps.fused_step(instance, kernels.optimizer_steps)
         assert step != instance.step
 
 
@@ -704,7 +704,7 @@ def test_fused_optimizer_step_matches_the_reference(make):
     reference, fused = make(), make()
     reference.prepare(params_ref, NumpyBackend())
     fused.prepare(params_fused, NumpyBackend())
-    step = _cupy_kernels.fused_step(fused, numpy_kernels().optimizer_steps)
+    step = steps.fused_step(fused, numpy_kernels().optimizer_steps)
     scratch = np.empty_like(params_ref)
     # Shrinking gradients: AMSGrad's maximum then differs from v.
     for learning_rate, scale in ((0.1, 1.0), (0.05, 0.5), (0.01, 0.1)):
@@ -722,7 +722,7 @@ def test_optimizers_without_a_kernel_keep_their_own_step():
         """A variant the kernels know nothing about."""
 
     optimizer = ClippedSGD()
-    step = _cupy_kernels.fused_step(optimizer, numpy_kernels().optimizer_steps)
+    step = steps.fused_step(optimizer, numpy_kernels().optimizer_steps)
     assert step == optimizer.step
 
 

@@ -24,7 +24,7 @@ from sklearn.datasets import load_digits
 from skmlp import MLPClassifierScratch, MLPRegressorScratch
 from skmlp._backends import NumpyBackend
 from skmlp._kernels import cpu as nk
-from skmlp._kernels import cuda as _cupy_kernels
+from skmlp._kernels import specs
 from skmlp._nn import ACTIVATIONS, SGD, Adam, BatchNorm, Penalty, RMSprop
 
 numba = pytest.importorskip("numba")
@@ -230,15 +230,15 @@ def test_penalty_folded_into_the_step_equals_adding_it_first(
     assert_same_optimizers(params_compiled, compiled, params_reference, reference)
 
 
-@pytest.mark.parametrize("name", sorted(_cupy_kernels.OPTIMIZER_STEPS))
+@pytest.mark.parametrize("name", sorted(specs.OPTIMIZER_STEPS))
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_optimizer_kernels_write_through_strided_views(name, dtype):
     # The network's buffers are contiguous; a strided view is computed in
     # place all the same (numba compiles the kernel for that layout).
-    spec = _cupy_kernels.optimizer_step_spec(name)
+    spec = specs.optimizer_step_spec(name)
     kernel = nk.CompiledElementwise(spec, numba)
     reference = _NumpyEvaluated(spec)
-    scalars, states, _ = _cupy_kernels.OPTIMIZER_STEPS[name]
+    scalars, states, _ = specs.OPTIMIZER_STEPS[name]
     rng = np.random.default_rng(0)
     arrays = [rng.normal(size=40).astype(dtype) for _ in range(2 + len(states))]
     arrays[2:] = [np.abs(a) for a in arrays[2:]]  # v >= 0 under sqrt
@@ -272,9 +272,9 @@ class _NumpyEvaluated:
 @pytest.mark.parametrize(
     "spec",
     [
-        _cupy_kernels.bias_activation_spec("logistic"),
-        _cupy_kernels.bias_activation_spec("tanh"),
-        _cupy_kernels.EXPIT,
+        specs.bias_activation_spec("logistic"),
+        specs.bias_activation_spec("tanh"),
+        specs.EXPIT,
     ],
     ids=lambda spec: spec.name,
 )
@@ -299,15 +299,15 @@ def test_transcendental_kernels_compile_but_are_left_to_numpy(spec, dtype):
 @pytest.mark.parametrize(
     "spec, pattern",
     [
-        (_cupy_kernels.bias_activation_spec("relu"), ("row", "full")),
-        (_cupy_kernels.derivative_spec("relu"), ("full", "full")),
-        (_cupy_kernels.derivative_spec("logistic"), ("full", "full")),
+        (specs.bias_activation_spec("relu"), ("row", "full")),
+        (specs.derivative_spec("relu"), ("full", "full")),
+        (specs.derivative_spec("logistic"), ("full", "full")),
         (
-            _cupy_kernels.optimizer_step_spec("adam"),
+            specs.optimizer_step_spec("adam"),
             ("full",) + ("scalar",) * 4 + ("full",) * 3,
         ),
         (
-            _cupy_kernels.penalised_step_spec("adam", ("l2", "l1")),
+            specs.penalised_step_spec("adam", ("l2", "l1")),
             ("full",) + ("scalar",) * 6 + ("full",) * 3,
         ),
     ],
@@ -360,7 +360,7 @@ def test_float32_batch_norm_sums_are_vectorised(monkeypatch, name):
 
 def test_kernel_source_types_constants_and_hoists_scalars():
     source = nk.kernel_source(
-        _cupy_kernels.optimizer_step_spec("adam"),
+        specs.optimizer_step_spec("adam"),
         ("full",) + ("scalar",) * 4 + ("full",) * 3,
         np.float32,
     )
@@ -368,23 +368,23 @@ def test_kernel_source_types_constants_and_hoists_scalars():
     assert "_h0 = np.float32(1 - _beta_1)" in source
     assert "m = m * beta_1 + g * _h0" in source
     relu = nk.kernel_source(
-        _cupy_kernels.bias_activation_spec("relu"), ("row", "full"), np.float32
+        specs.bias_activation_spec("relu"), ("row", "full"), np.float32
     )
     assert "_c0 = np.float32(0)" in relu
     assert "b = _b[_j]" in relu
 
 
 def test_kernel_source_rejects_what_it_cannot_compile():
-    bad_name = _cupy_kernels.ElementwiseSpec("T x", "T y", "y = log(x)", "k")
+    bad_name = specs.ElementwiseSpec("T x", "T y", "y = log(x)", "k")
     with pytest.raises(ValueError, match=r"Unknown names \['log'\] in kernel k"):
         nk.kernel_source(bad_name, ("full", "full"), np.float64)
-    bad_type = _cupy_kernels.ElementwiseSpec("int64 n", "T y", "y = n", "k")
+    bad_type = specs.ElementwiseSpec("int64 n", "T y", "y = n", "k")
     with pytest.raises(ValueError, match="Unsupported kernel parameter 'int64 n'"):
         nk.kernel_source(bad_type, ("scalar", "full"), np.float64)
 
 
 def test_kernel_calls_are_checked():
-    kernel = nk.CompiledElementwise(_cupy_kernels.derivative_spec("relu"), numba)
+    kernel = nk.CompiledElementwise(specs.derivative_spec("relu"), numba)
     a = np.ones((3, 4))
     with pytest.raises(TypeError, match="takes 1 inputs and 1 outputs, got 3"):
         kernel(a, a, a)
@@ -605,7 +605,7 @@ def test_unwritable_cache_dir_compiles_in_memory(monkeypatch, tmp_path):
     nk.kernel_dir.cache_clear()
     try:
         assert nk.kernel_dir() is None
-        kernel = nk.CompiledElementwise(_cupy_kernels.derivative_spec("tanh"), numba)
+        kernel = nk.CompiledElementwise(specs.derivative_spec("tanh"), numba)
         a, delta = np.full((2, 3), 0.5), np.ones((2, 3))
         kernel(a, delta)
         assert_array_equal(delta, 0.75)
@@ -617,7 +617,7 @@ def test_kernels_are_cached_on_disk_and_reloaded(monkeypatch, tmp_path):
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
     nk.kernel_dir.cache_clear()
     try:
-        spec = _cupy_kernels.derivative_spec("logistic")
+        spec = specs.derivative_spec("logistic")
         a, delta = np.full((2, 3), 0.5), np.ones((2, 3))
         nk.CompiledElementwise(spec, numba)(a, delta)
         (source,) = (tmp_path / "skmlp" / "kernels").glob(

@@ -22,8 +22,22 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit as _numpy_expit
 
-from .._kernels import BIAS_ACTIVATION
-from .._kernels import cpu as _numba_kernels
+from .._kernels import (
+    BIAS_ACTIVATION,
+    FUSED_OUTPUTS,
+    CompiledActivation,
+    CompiledBatchNorm,
+    CompiledDropout,
+    ElementwiseKernels,
+    FusedActivation,
+    FusedBatchNorm,
+    FusedDropout,
+    OutputKernels,
+    compiled_step,
+    cupy_elementwise,
+    fused_step,
+    kernels_for,
+)
 from .._nn import ACTIVATIONS, OUTPUTS, CounterUniform, adding_penalty
 
 BACKENDS = ("numpy", "cupy", "auto")
@@ -89,7 +103,7 @@ class NumpyBackend(_Backend):
         reference = ACTIVATIONS[name](self)
         if name not in BIAS_ACTIVATION:
             return reference
-        return _numba_kernels.CompiledActivation(reference)
+        return CompiledActivation(reference)
 
     def output(self, name):
         """The output activation and loss pair called ``name``."""
@@ -101,7 +115,7 @@ class NumpyBackend(_Backend):
         ``optimizer``, adding the gradient of ``penalty`` (or None) on the
         weights ``params[:n_coefs]``: one compiled kernel where one describes
         it, the penalty folded in."""
-        return _numba_kernels.compiled_step(optimizer, penalty, n_coefs)
+        return compiled_step(optimizer, penalty, n_coefs)
 
     @staticmethod
     def shuffler(random_state):
@@ -111,17 +125,17 @@ class NumpyBackend(_Backend):
 
     # The compiled kernels for an array, or None where the ufuncs run
     # (FusedBatchNorm asks).
-    kernels_for = staticmethod(_numba_kernels.kernels_for)
+    kernels_for = staticmethod(kernels_for)
 
     def dropout(self, rate, width, dtype):
         """A dropout layer of ``rate`` over ``width`` units, its draws made
         inside its compiled kernels on large arrays."""
-        return _numba_kernels.CompiledDropout(rate, width, self, dtype)
+        return CompiledDropout(rate, width, self, dtype)
 
     def batch_norm(self, width, momentum, dtype):
         """A batch normalization of ``width`` units, its elementwise steps
         and reductions compiled kernels on large arrays."""
-        return _numba_kernels.CompiledBatchNorm(width, momentum, self, dtype)
+        return CompiledBatchNorm(width, momentum, self, dtype)
 
     @staticmethod
     def uniform(random_state):
@@ -142,14 +156,9 @@ class CupyBackend(_Backend):
     shares_host_memory = False
 
     def __init__(self, cupy):
-        from .._kernels import cuda as _cupy_kernels
-
         self.xp = cupy
-        self._fused = _cupy_kernels
-        self.kernels = _cupy_kernels.ElementwiseKernels(
-            _cupy_kernels.cupy_elementwise(cupy)
-        )
-        self.output_kernels = _cupy_kernels.OutputKernels(cupy)
+        self.kernels = ElementwiseKernels(cupy_elementwise(cupy))
+        self.output_kernels = OutputKernels(cupy)
         self.out_of_memory_errors = (cupy.cuda.memory.OutOfMemoryError,)
 
     def expit(self, z, out):
@@ -174,13 +183,13 @@ class CupyBackend(_Backend):
         """The hidden activation ``name`` as two fused kernels (bias +
         activation, derivative mask); NumPy's version where none exists."""
         if name in self.kernels.bias_activation:
-            return self._fused.FusedActivation(name, self.kernels)
+            return FusedActivation(name, self.kernels)
         return ACTIVATIONS[name](self)
 
     def output(self, name):
         """The output pair ``name`` with a fused activation and loss; the
         generic array version where none exists."""
-        fused = self._fused.FUSED_OUTPUTS.get(name)
+        fused = FUSED_OUTPUTS.get(name)
         return OUTPUTS[name](self) if fused is None else fused(self)
 
     def optimizer_step(self, optimizer, penalty=None, n_coefs=0):
@@ -191,7 +200,7 @@ class CupyBackend(_Backend):
         total_weight)``. The penalty's gradient is added by array operations
         first: folding it into the kernel, as the CPU does, waits for a GPU
         run to check it."""
-        step = self._fused.fused_step(optimizer, self.kernels.optimizer_steps)
+        step = fused_step(optimizer, self.kernels.optimizer_steps)
         return adding_penalty(step, penalty, n_coefs, self.xp)
 
     def shuffler(self, random_state):
@@ -202,11 +211,11 @@ class CupyBackend(_Backend):
 
     def dropout(self, rate, width, dtype):
         """A dropout layer whose mask is made and applied by one kernel."""
-        return self._fused.FusedDropout(rate, width, self, dtype)
+        return FusedDropout(rate, width, self, dtype)
 
     def batch_norm(self, width, momentum, dtype):
         """A batch normalization whose elementwise steps are fused kernels."""
-        return self._fused.FusedBatchNorm(width, momentum, self, dtype)
+        return FusedBatchNorm(width, momentum, self, dtype)
 
     def uniform(self, random_state):
         """``uniform(out)`` filling ``out`` on the device from a CuPy
