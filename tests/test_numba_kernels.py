@@ -39,10 +39,17 @@ OPTIMIZERS = {
 }
 
 
+def fresh_kernel_state(monkeypatch, **settings):
+    """A new kernel state, nothing loaded, for the NumPy backends."""
+    state = nk.KernelState(**settings)
+    monkeypatch.setattr(NumpyBackend, "kernel_state", state)
+    return state
+
+
 @pytest.fixture
 def kernels_everywhere(monkeypatch):
     """Kernels for every array size (as once numba has started)."""
-    monkeypatch.setattr(nk, "MIN_KERNEL_SIZE", 0)
+    monkeypatch.setattr(NumpyBackend.kernel_state, "min_size", 0)
 
 
 def _arrays(draw, shape, dtype, strided):
@@ -289,8 +296,8 @@ def test_transcendental_kernels_compile_but_are_left_to_numpy(spec, dtype):
     _NumpyEvaluated(spec)(*expected)
     nk.CompiledElementwise(spec, numba)(*arguments)
     assert_allclose(arguments[1], expected[1], rtol=4 * np.finfo(dtype).eps)
-    assert nk.compiled_kernels().bias_activation["tanh"] is None
-    assert nk.compiled_kernels().expit is None
+    assert NumpyBackend.kernel_state.elementwise().bias_activation["tanh"] is None
+    assert NumpyBackend.kernel_state.elementwise().expit is None
 
 
 @pytest.mark.skipif(
@@ -400,12 +407,13 @@ def test_kernel_calls_are_checked():
 
 # ---------------------------------------------------------------- fits
 def _fits_with_and_without_kernels(monkeypatch, make, X, y):
-    monkeypatch.setattr(nk, "MIN_KERNEL_SIZE", 0)
+    state = NumpyBackend.kernel_state
+    monkeypatch.setattr(state, "min_size", 0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with nk.reference_only():
+        with state.reference_only():
             without = make().fit(X, y)
-        assert nk.MIN_KERNEL_SIZE == 0  # restored
+        assert state.min_size == 0  # restored
         return without, make().fit(X, y)
 
 
@@ -544,27 +552,26 @@ def test_every_output_fits_alike_with_kernels(monkeypatch, make, target):
 def test_small_fits_never_start_numba(monkeypatch, features):
     # Digits' arrays are all below MIN_KERNEL_SIZE: numba is not started
     # (that would cost more than the whole fit), so nothing is loaded.
-    monkeypatch.setattr(nk, "_LOADED", {})
+    state = fresh_kernel_state(monkeypatch)
     X, y = load_digits(return_X_y=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         MLPClassifierScratch(max_iter=2, random_state=0, **features).fit(X, y)
-    assert nk._LOADED == {}
+    assert not state.started
 
 
 def test_large_arrays_start_the_kernels(monkeypatch):
-    monkeypatch.setattr(nk, "_LOADED", {})
-    z = np.zeros((nk.MIN_KERNEL_SIZE // 64, 64))
+    state = fresh_kernel_state(monkeypatch)
+    z = np.zeros((state.min_size // 64, 64))
     NumpyBackend().activation("relu").forward(z, np.ones(64))
-    assert nk._LOADED["cpu"] is not None
+    assert state.started
+    assert state.elementwise() is not None
     assert_array_equal(z, 1.0)
 
 
 # ---------------------------------------------------------------- without numba
-def test_without_numba_the_reference_runs_after_one_warning(
-    monkeypatch, kernels_everywhere
-):
-    monkeypatch.setattr(nk, "_LOADED", {})
+def test_without_numba_the_reference_runs_after_one_warning(monkeypatch):
+    state = fresh_kernel_state(monkeypatch, min_size=0)
     monkeypatch.setitem(sys.modules, "numba", None)  # import numba fails
     X, y = load_digits(n_class=3, return_X_y=True)
     model = MLPClassifierScratch(hidden_layer_sizes=(11,), max_iter=2, random_state=0)
@@ -576,9 +583,10 @@ def test_without_numba_the_reference_runs_after_one_warning(
     assert len(numba_warnings) == 1
     assert "pip install numba" in str(numba_warnings[0].message)
     assert numba_warnings[0].filename == __file__  # points at the user's call
-    assert nk._LOADED == {"cpu": None}
+    assert state.started
+    assert state.elementwise() is None
 
-    with warnings.catch_warnings(), nk.reference_only():
+    with warnings.catch_warnings(), state.reference_only():
         warnings.simplefilter("ignore")
         reference = MLPClassifierScratch(
             hidden_layer_sizes=(11,), max_iter=2, random_state=0

@@ -32,11 +32,11 @@ from .._kernels import (
     FusedActivation,
     FusedBatchNorm,
     FusedDropout,
+    KernelState,
     OutputKernels,
     compiled_step,
     cupy_elementwise,
     fused_step,
-    kernels_for,
 )
 from .._nn import ACTIVATIONS, OUTPUTS, CounterUniform, adding_penalty
 
@@ -81,6 +81,9 @@ class NumpyBackend(_Backend):
     # Exceptions meaning "the device is out of memory"; host memory errors are
     # Python's own MemoryError and need no translation.
     out_of_memory_errors = ()
+    # Which compiled kernels are loaded and from what size they run: one
+    # state for the process, so the kernels compile once.
+    kernel_state = KernelState()
 
     @staticmethod
     def expit(z, out):
@@ -103,19 +106,19 @@ class NumpyBackend(_Backend):
         reference = ACTIVATIONS[name](self)
         if name not in BIAS_ACTIVATION:
             return reference
-        return CompiledActivation(reference)
+        return CompiledActivation(reference, self.kernel_state)
 
     def output(self, name):
         """The output activation and loss pair called ``name``."""
         return OUTPUTS[name](self)
 
-    @staticmethod
-    def optimizer_step(optimizer, penalty=None, n_coefs=0):
+    @classmethod
+    def optimizer_step(cls, optimizer, penalty=None, n_coefs=0):
         """``step(params, grads, learning_rate, scratch, total_weight)`` of
         ``optimizer``, adding the gradient of ``penalty`` (or None) on the
         weights ``params[:n_coefs]``: one compiled kernel where one describes
         it, the penalty folded in."""
-        return compiled_step(optimizer, penalty, n_coefs)
+        return compiled_step(optimizer, penalty, n_coefs, cls.kernel_state)
 
     @staticmethod
     def shuffler(random_state):
@@ -123,9 +126,11 @@ class NumpyBackend(_Backend):
         the NumPy ``random_state`` (the draws scikit-learn's MLP makes)."""
         return random_state.shuffle
 
-    # The compiled kernels for an array, or None where the ufuncs run
-    # (FusedBatchNorm asks).
-    kernels_for = staticmethod(kernels_for)
+    @property
+    def kernels_for(self):
+        """``kernels_for(array)``: the compiled kernels for ``array``, or None
+        where the ufuncs run (FusedBatchNorm asks)."""
+        return self.kernel_state.for_array
 
     def dropout(self, rate, width, dtype):
         """A dropout layer of ``rate`` over ``width`` units, its draws made

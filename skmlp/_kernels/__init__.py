@@ -3,9 +3,8 @@ from .cpu import (
     CompiledActivation,
     CompiledBatchNorm,
     CompiledDropout,
+    KernelState,
     compiled_step,
-    kernels_for,
-    reference_only,
 )
 from .cuda import (
     FUSED_OUTPUTS,
@@ -27,10 +26,9 @@ __all__ = [
     "FusedActivation",
     "FusedBatchNorm",
     "FusedDropout",
+    "KernelState",
     "OutputKernels",
     "compiled_step",
     "cupy_elementwise",
     "fused_step",
-    "kernels_for",
-    "reference_only",
 ]

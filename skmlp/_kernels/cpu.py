@@ -352,19 +352,6 @@ class CompiledElementwise:
         return kernel
 
 
-# The loaded kernels ('cpu' -> ElementwiseKernels, or None without numba).
-_LOADED = {}
-
-
-def compiled_kernels():
-    """Every elementwise kernel worth compiling for the CPU (None for those
-    that call a transcendental function), each compiled by numba on first use;
-    None, after one warning, where numba cannot be imported."""
-    if "cpu" not in _LOADED:
-        _LOADED["cpu"] = _load_kernels()
-    return _LOADED["cpu"]
-
-
 def _load_kernels():
     try:
         numba = importlib.import_module("numba")
@@ -385,30 +372,73 @@ def _load_kernels():
     return ElementwiseKernels(make)
 
 
-def kernels_for(array):
-    """The compiled kernels, or None where the NumPy reference is to run:
-    where numba cannot be imported, or where it is not loaded yet and
-    ``array`` is too small to be worth starting it for. Once loaded, the
-    kernels serve every size: they give the reference's results bit for bit,
-    and are faster even on small arrays."""
-    if array.size < MIN_KERNEL_SIZE and not _LOADED:
-        return None
-    return compiled_kernels()
+class KernelState:
+    """What of the compiled kernels is loaded, and from what array size they
+    start: the NumPy backend's (``NumpyBackend.kernel_state``), which its
+    compiled layers and steps ask at every call, and which tests and
+    benchmarks configure (``min_size``, :meth:`reference_only`)."""
 
+    def __init__(self, min_size=MIN_KERNEL_SIZE):
+        # Numba is started at the first array of at least this many entries.
+        self.min_size = min_size
+        self._unload()
 
-@contextlib.contextmanager
-def reference_only():
-    """Run the NumPy reference everywhere inside the block, as without numba
-    (benchmarks compare the two in one process)."""
-    global MIN_KERNEL_SIZE
-    saved = MIN_KERNEL_SIZE, dict(_LOADED)
-    MIN_KERNEL_SIZE = math.inf
-    _LOADED.clear()
-    try:
-        yield
-    finally:
-        MIN_KERNEL_SIZE = saved[0]
-        _LOADED.update(saved[1])
+    def _unload(self):
+        # Whether numba was asked for (and the kernels made, or None
+        # without numba), and the written-out kernels compiled since.
+        self.started = False
+        self._elementwise = None
+        self._written_out = {}
+
+    def for_array(self, array):
+        """The compiled kernels, or None where the NumPy reference is to run:
+        where numba cannot be imported, or where it is not started yet and
+        ``array`` is too small to be worth starting it for. Once started,
+        the kernels serve every size: they give the reference's results bit
+        for bit, and are faster even on small arrays."""
+        if self.started:
+            return self._elementwise
+        if array.size < self.min_size:
+            return None
+        return self.elementwise()
+
+    def elementwise(self):
+        """Every elementwise kernel worth compiling for the CPU (None for
+        those that call a function numba does not vectorise), each compiled
+        by numba on first use; None, after one warning, where numba cannot
+        be imported."""
+        if not self.started:
+            self._elementwise = _load_kernels()
+            self.started = True
+        return self._elementwise
+
+    def written_out(self, name, make_source, array):
+        """The numba dispatcher of the function ``name`` of the source
+        ``make_source(name)`` (made only then), compiled (or loaded from the
+        cache) at its first use -- for kernels written out here rather than
+        generated from an ``ElementwiseSpec`` -- or None where the NumPy
+        reference is to run (as :meth:`for_array` decides for ``array``)."""
+        if self.for_array(array) is None:
+            return None
+        kernel = self._written_out.get(name)
+        if kernel is None:
+            numba = importlib.import_module("numba")
+            kernel = self._written_out[name] = _compile(
+                numba, make_source(name), name
+            )
+        return kernel
+
+    @contextlib.contextmanager
+    def reference_only(self):
+        """Run the NumPy reference everywhere inside the block, as without
+        numba (benchmarks compare the two in one process)."""
+        saved = self.min_size, self.started, self._elementwise, self._written_out
+        self.min_size = math.inf
+        self._unload()
+        try:
+            yield
+        finally:
+            self.min_size, self.started, self._elementwise, self._written_out = saved
 
 
 # ---------------------------------------------------------- dropout's draws
@@ -469,29 +499,6 @@ def counter_kernel_source(name):
     return "\n".join(lines)
 
 
-def counter_kernel(name, array):
-    """The compiled loop ``name`` of :data:`COUNTER_KERNELS` (called with
-    the key's halves as ``uint32``, then its arguments), or None where the
-    NumPy reference is to run (as :func:`kernels_for` decides for
-    ``array``)."""
-    if kernels_for(array) is None:
-        return None
-    return _written_out(name, counter_kernel_source)
-
-
-def _written_out(name, make_source):
-    """The numba dispatcher of the function ``name`` of the source
-    ``make_source(name)`` (made only then), compiled (or loaded from the cache) at its first use
-    and kept with the loaded kernels. For kernels written out here rather
-    than generated from an ``ElementwiseSpec``; callers ask
-    :func:`kernels_for` first, which has imported numba."""
-    kernel = _LOADED.get(name)
-    if kernel is None:
-        numba = importlib.import_module("numba")
-        kernel = _LOADED[name] = _compile(numba, make_source(name), name)
-    return kernel
-
-
 def sums_rows_in_order(array):
     """Whether NumPy's sum over the rows of the 2-D ``array`` adds them up row
     after row from the first, as the compiled sums do: yes for several
@@ -507,10 +514,16 @@ class CompiledDropout(Dropout):
     through memory. Where the kernels do not run, the reference's steps
     draw the same key's values into a noise array: the same masks."""
 
+    def __init__(self, rate, width, backend, dtype):
+        super().__init__(rate, width, backend, dtype)
+        self._state = backend.kernel_state
+
     def forward(self, a, training):
         if not training:
             return a
-        kernel = counter_kernel("skmlp_dropout_forward", a)
+        kernel = self._state.written_out(
+            "skmlp_dropout_forward", counter_kernel_source, a
+        )
         if kernel is None:
             self._key = None
             return super().forward(a, training)
@@ -522,7 +535,9 @@ class CompiledDropout(Dropout):
     def backward(self, delta):
         if self._key is None:
             return super().backward(delta)
-        kernel = counter_kernel("skmlp_dropout_backward", delta)
+        kernel = self._state.written_out(
+            "skmlp_dropout_backward", counter_kernel_source, delta
+        )
         kernel(*self._kernel_arguments(delta.dtype), delta)
         return delta
 
@@ -538,16 +553,18 @@ class CompiledActivation:
     :mod:`skmlp._nn.activations`) with its forward and backward steps run by
     one compiled kernel each where one describes them. Its declarations
     (``init_gain``, ``derivative_from_output``) are the reference's: the
-    kernels compute the same function."""
+    kernels compute the same function. ``state``: the :class:`KernelState`
+    that says whether the kernels run."""
 
-    def __init__(self, reference):
+    def __init__(self, reference, state):
         self.name = reference.name
         self.init_gain = reference.init_gain
         self.derivative_from_output = reference.derivative_from_output
         self._reference = reference
+        self._kernels_for = state.for_array
 
     def forward(self, z, bias):
-        kernels = kernels_for(z)
+        kernels = self._kernels_for(z)
         forward = None if kernels is None else kernels.bias_activation[self.name]
         if forward is None:
             self._reference.forward(z, bias)
@@ -574,19 +591,21 @@ class CompiledActivation:
         delta.sum(axis=0, out=sums)
 
     def _derivative(self, delta):
-        kernels = kernels_for(delta)
+        kernels = self._kernels_for(delta)
         return None if kernels is None else kernels.derivative.get(self.name)
 
 
-def compiled_step(optimizer, penalty=None, n_coefs=0):
+def compiled_step(optimizer, penalty, n_coefs, state):
     """``step(params, grads, learning_rate, scratch, total_weight)`` of
     ``optimizer``, adding the gradient of ``penalty`` (a
     :class:`~skmlp._nn.penalties.Penalty`, or None) on the weights
-    ``params[:n_coefs]``: where the buffers are large, one compiled kernel
-    does both (the penalty's terms folded in, no pass over memory of their
-    own); otherwise the penalty's and the optimizer's ufunc steps."""
+    ``params[:n_coefs]``: where ``state`` (a :class:`KernelState`) runs the
+    kernels, one compiled kernel does both (the penalty's terms folded in,
+    no pass over memory of their own); otherwise the penalty's and the
+    optimizer's ufunc steps."""
     reference = adding_penalty(optimizer.step, penalty, n_coefs, np)
     fused = []  # made at the first large step, so small fits never import numba
+    kernels_for = state.for_array
 
     def step(params, grads, learning_rate, scratch, total_weight):
         kernels = kernels_for(params)
@@ -640,18 +659,19 @@ def scale_gradient(delta, normalised, scale_grad):
             scale_grad[j] += delta[i, j] * normalised[i, j]
 '''
 
-def _batch_norm_sums(name, array):
-    """The compiled reduction ``name`` of :data:`_BATCH_NORM_SUMS` for the
-    2-D ``array``, or None where the reference is to run."""
-    if not sums_rows_in_order(array) or kernels_for(array) is None:
-        return None
-    return _written_out(name, lambda _: _BATCH_NORM_SUMS)
+
+def _batch_norm_source(name):
+    return _BATCH_NORM_SUMS
 
 
 class CompiledBatchNorm(FusedBatchNorm):
     """:class:`~skmlp._kernels.batch_norm.FusedBatchNorm` on the CPU: its
     elementwise steps compiled from their specs and, here, its reductions
     compiled too, each fused into one pass with the work around it."""
+
+    def __init__(self, width, momentum, backend, dtype):
+        super().__init__(width, momentum, backend, dtype)
+        self._state = backend.kernel_state
 
     def _centre_and_variance(self, mean, z, centred, var):
         self._sums("centre_and_variance", mean, z, centred, var)
@@ -662,7 +682,12 @@ class CompiledBatchNorm(FusedBatchNorm):
     def _sums(self, name, *arrays):
         """Run reduction ``name`` compiled, else as the reference's method
         ``_name``; the second argument of both is a whole batch."""
-        kernel = _batch_norm_sums(name, arrays[1])
+        batch = arrays[1]
+        kernel = (
+            self._state.written_out(name, _batch_norm_source, batch)
+            if sums_rows_in_order(batch)
+            else None
+        )
         if kernel is None:
             getattr(super(), f"_{name}")(*arrays)
         else:
