@@ -39,10 +39,11 @@ from skmlp._backends import (
     BackendUnavailableError,
     CupyBackend,
     NumpyBackend,
+    base,
     get_backend,
     out_of_memory_message,
+    selection,
 )
-from skmlp._backends import backends as _backend
 from skmlp._kernels import cuda as _cupy_kernels
 from skmlp._kernels import specs, steps
 from skmlp._nn import (
@@ -68,16 +69,16 @@ def classification():
 @pytest.fixture(autouse=True)
 def fresh_cupy_probe():
     """Tests here swap the 'cupy' module: probe it afresh in each one."""
-    _backend._probe_cupy.cache_clear()
+    selection._probe_cupy.cache_clear()
     yield
-    _backend._probe_cupy.cache_clear()
+    selection._probe_cupy.cache_clear()
 
 
 @pytest.fixture
 def without_cupy(monkeypatch):
     """Make ``import cupy`` fail, whether or not CuPy is installed."""
     monkeypatch.setitem(sys.modules, "cupy", None)
-    _backend._cached_cupy_backend.cache_clear()
+    selection._cached_cupy_backend.cache_clear()
 
 
 def fake_cupy(device_count):
@@ -177,7 +178,7 @@ class _RecordCupyImports(importlib.abc.MetaPathFinder):
 def test_numpy_backend_never_imports_cupy(monkeypatch, classification):
     for name in [m for m in sys.modules if m.partition(".")[0] in ("cupy", "cupyx")]:
         monkeypatch.delitem(sys.modules, name)
-    _backend._cached_cupy_backend.cache_clear()
+    selection._cached_cupy_backend.cache_clear()
     recorder = _RecordCupyImports()
     monkeypatch.setattr(sys, "meta_path", [recorder, *sys.meta_path])
     X, y = classification
@@ -250,7 +251,7 @@ class SimulatedDeviceBackend(NumpyBackend):
         self.uploads = []
 
     def to_device(self, array, dtype=None):
-        array = np.array(_backend.host_input(array), dtype=dtype)
+        array = np.array(base.host_input(array), dtype=dtype)
         if array.nbytes > self.upload_limit:
             raise SimulatedOutOfMemory(f"cannot allocate {array.nbytes} bytes")
         self.uploads.append(array.shape)
@@ -525,10 +526,10 @@ def test_sparse_input_is_numpy_only_and_the_tag_says_so(
     assert get_tags(MLPClassifierScratch()).input_tags.sparse is True
     # 'auto' takes sparse X where it resolves to NumPy, and not on a GPU.
     monkeypatch.setitem(sys.modules, "cupy", None)
-    _backend._cached_cupy_backend.cache_clear()
+    selection._cached_cupy_backend.cache_clear()
     assert get_tags(MLPRegressorScratch(backend="auto")).input_tags.sparse is True
     monkeypatch.setitem(sys.modules, "cupy", fake_cupy(1))
-    _backend._probe_cupy.cache_clear()
+    selection._probe_cupy.cache_clear()
     assert get_tags(MLPRegressorScratch(backend="auto")).input_tags.sparse is False
 
 

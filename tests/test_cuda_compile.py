@@ -58,7 +58,7 @@ from skmlp import MLPClassifierScratch, MLPRegressorScratch
 # The modules that own the kernel registries and the code that launches them:
 # the one place to update when they move.
 from skmlp._backends import CupyBackend, get_backend
-from skmlp._backends.backends import _cached_cupy_backend, _probe_cupy
+from skmlp._backends.selection import _cached_cupy_backend, _probe_cupy
 from skmlp._kernels.specs import reference_namespace
 from skmlp._kernels.steps import penalised_fused_step
 from skmlp._nn import ACTIVATIONS, SGD, Adam, Penalty, RMSprop

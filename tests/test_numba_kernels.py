@@ -25,6 +25,7 @@ from skmlp import MLPClassifierScratch, MLPRegressorScratch
 from skmlp._backends import NumpyBackend
 from skmlp._kernels import cpu as nk
 from skmlp._kernels import specs
+from skmlp._kernels.cpu import cache, layers, source
 from skmlp._nn import ACTIVATIONS, SGD, Adam, BatchNorm, Penalty, RMSprop
 
 numba = pytest.importorskip("numba")
@@ -263,8 +264,8 @@ class _NumpyEvaluated:
     as NumPy treats them (the CPU check of the CuPy kernels uses the same)."""
 
     def __init__(self, spec):
-        self.inputs = nk._names(spec.in_params)
-        self.outputs = nk._names(spec.out_params)
+        self.inputs = source.parameter_names(spec.in_params)
+        self.outputs = source.parameter_names(spec.out_params)
         self.operation = spec.operation
 
     def __call__(self, *args):
@@ -325,9 +326,9 @@ def test_float32_kernels_are_vectorised(monkeypatch, spec, pattern, summed):
     # Packed (SIMD) float32 arithmetic in the machine code: what the typed
     # constants and error_model='numpy' are for. numba cannot show the code
     # of a kernel loaded from its cache, so this one is compiled in memory.
-    monkeypatch.setattr(nk, "kernel_dir", lambda: None)
+    monkeypatch.setattr(cache, "kernel_dir", lambda: None)
     kernel = nk.CompiledElementwise(spec, numba)
-    n_inputs = len(nk._names(spec.in_params))
+    n_inputs = len(source.parameter_names(spec.in_params))
     arguments = [
         0.5
         if kind == "scalar"
@@ -352,8 +353,8 @@ def test_float32_kernels_are_vectorised(monkeypatch, spec, pattern, summed):
 def test_float32_batch_norm_sums_are_vectorised(monkeypatch, name):
     # The column sums run along the rows, so the loop over the columns is
     # vectorised without reordering any sum.
-    monkeypatch.setattr(nk, "kernel_dir", lambda: None)
-    kernel = nk._compile(numba, nk._BATCH_NORM_SUMS, name)
+    monkeypatch.setattr(cache, "kernel_dir", lambda: None)
+    kernel = cache.compile_source(numba, layers._BATCH_NORM_SUMS, name)
     row, full = np.ones(64, np.float32), np.ones((4, 64), np.float32)
     arguments = {
         "centre_and_variance": (row, full, full.copy(), row.copy()),
@@ -599,31 +600,31 @@ def test_kernel_dir_follows_numba_cache_dir_and_is_never_the_package(
     monkeypatch, tmp_path
 ):
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
-    nk.kernel_dir.cache_clear()
+    cache.kernel_dir.cache_clear()
     try:
-        assert nk.kernel_dir() == str(tmp_path / "skmlp" / "kernels")
+        assert cache.kernel_dir() == str(tmp_path / "skmlp" / "kernels")
     finally:
-        nk.kernel_dir.cache_clear()
+        cache.kernel_dir.cache_clear()
 
 
 def test_unwritable_cache_dir_compiles_in_memory(monkeypatch, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(blocker))
-    nk.kernel_dir.cache_clear()
+    cache.kernel_dir.cache_clear()
     try:
-        assert nk.kernel_dir() is None
+        assert cache.kernel_dir() is None
         kernel = nk.CompiledElementwise(specs.derivative_spec("tanh"), numba)
         a, delta = np.full((2, 3), 0.5), np.ones((2, 3))
         kernel(a, delta)
         assert_array_equal(delta, 0.75)
     finally:
-        nk.kernel_dir.cache_clear()
+        cache.kernel_dir.cache_clear()
 
 
 def test_kernels_are_cached_on_disk_and_reloaded(monkeypatch, tmp_path):
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
-    nk.kernel_dir.cache_clear()
+    cache.kernel_dir.cache_clear()
     try:
         spec = specs.derivative_spec("logistic")
         a, delta = np.full((2, 3), 0.5), np.ones((2, 3))
@@ -639,4 +640,4 @@ def test_kernels_are_cached_on_disk_and_reloaded(monkeypatch, tmp_path):
         assert source.stat().st_mtime_ns == mtime  # not rewritten
         assert_array_equal(delta, 0.0625)
     finally:
-        nk.kernel_dir.cache_clear()
+        cache.kernel_dir.cache_clear()

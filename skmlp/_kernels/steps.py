@@ -31,7 +31,8 @@ def penalised_fused_step(optimizer, kernels, penalty, n_coefs):
     """``step(params, grads, learning_rate, scratch, total_weight)`` running
     ``optimizer``'s update with the gradient of the active ``penalty`` (a
     :class:`~skmlp._nn.penalties.Penalty`) of the weights ``params[:n_coefs]``
-    folded in: one kernel of :meth:`ElementwiseKernels.penalised_step` over
+    folded in: one kernel of
+    :meth:`~skmlp._kernels.specs.ElementwiseKernels.penalised_step` over
     the weights, the plain one over the rest. ``grads`` lacks the penalty's
     gradient, and keeps lacking it. None where the optimizer has no kernel."""
     arguments = _kernel_arguments(optimizer)
