@@ -4,7 +4,6 @@ import numpy as np
 from scipy.special import expit as _numpy_expit
 
 from .._kernels import (
-    BIAS_ACTIVATION,
     CompiledActivation,
     CompiledBatchNorm,
     CompiledDropout,
@@ -47,12 +46,9 @@ class NumpyBackend(Backend):
         return np.asarray(array)
 
     def activation(self, name):
-        """The hidden activation called ``name``, compiled where a kernel
-        describes it."""
-        reference = ACTIVATIONS[name](self)
-        if name not in BIAS_ACTIVATION:
-            return reference
-        return CompiledActivation(reference, self.kernel_state)
+        """The hidden activation called ``name``, its steps compiled kernels
+        on large arrays where numba vectorises them."""
+        return CompiledActivation(ACTIVATIONS[name](self), self.kernel_state)
 
     def output(self, name):
         """The output activation and loss pair called ``name``."""

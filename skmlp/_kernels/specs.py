@@ -123,6 +123,16 @@ DERIVATIVE = {
     "silu": "delta = delta / (1 + exp(-a)) * (1 + a * (1 - 1 / (1 + exp(-a))))",
 }
 
+# The parts Adam and RMSprop share, in skmlp._nn.optimizers' operation order.
+_ADAM_MOMENTS = (
+    "m = m * beta_1 + g * (1 - beta_1); v = v * beta_2 + g * g * (1 - beta_2)"
+)
+
+
+def _divided_step(numerator, v, rate):
+    return f"p = p - {numerator} / (sqrt({v}) + epsilon) * {rate}"
+
+
 # name -> (scalar parameters, state buffers, body); every kernel reads the
 # gradient g and updates the parameters p and the state in place. The
 # operation order follows skmlp._nn.optimizers, so results agree to rounding.
@@ -143,11 +153,7 @@ OPTIMIZER_STEPS = {
     "adam": (
         ("beta_1", "beta_2", "epsilon", "rate"),
         ("m", "v"),
-        (
-            "m = m * beta_1 + g * (1 - beta_1); "
-            "v = v * beta_2 + g * g * (1 - beta_2); "
-            "p = p - m / (sqrt(v) + epsilon) * rate"
-        ),
+        f"{_ADAM_MOMENTS}; {_divided_step('m', 'v', 'rate')}",
     ),
     # Adam's body with the running maximum of v in the denominator. (CUDA's
     # max returns the other operand where one is NaN; p is NaN then anyway,
@@ -156,16 +162,14 @@ OPTIMIZER_STEPS = {
         ("beta_1", "beta_2", "epsilon", "rate"),
         ("m", "v", "v_max"),
         (
-            "m = m * beta_1 + g * (1 - beta_1); "
-            "v = v * beta_2 + g * g * (1 - beta_2); "
-            "v_max = max(v_max, v); "
-            "p = p - m / (sqrt(v_max) + epsilon) * rate"
+            f"{_ADAM_MOMENTS}; v_max = max(v_max, v); "
+            f"{_divided_step('m', 'v_max', 'rate')}"
         ),
     ),
     "rmsprop": (
         ("rho", "epsilon", "lr"),
         ("v",),
-        "v = v * rho + g * g * (1 - rho); p = p - g / (sqrt(v) + epsilon) * lr",
+        f"v = v * rho + g * g * (1 - rho); {_divided_step('g', 'v', 'lr')}",
     ),
 }
 

@@ -150,17 +150,10 @@ class Adam(Optimizer):
         m *= self.beta_1
         _scaled(grads, 1 - self.beta_1, out=scratch)
         m += scratch
-        _squared(grads, out=scratch)
-        scratch *= 1 - self.beta_2
-        v *= self.beta_2
-        v += scratch
+        _average_squares(v, grads, self.beta_2, scratch)
         if self.amsgrad:
             v = _maximum(self.max_second_moment, v, out=self.max_second_moment)
-        _root(v, out=scratch)
-        scratch += self.epsilon
-        _divide(m, scratch, out=scratch)
-        scratch *= corrected_rate
-        params -= scratch
+        _divided_step(params, m, v, self.epsilon, corrected_rate, scratch)
 
 
 class RMSprop(Optimizer):
@@ -184,15 +177,26 @@ class RMSprop(Optimizer):
 
     def step(self, params, grads, learning_rate, scratch):
         v = self.square_average
-        _squared(grads, out=scratch)
-        scratch *= 1 - self.rho
-        v *= self.rho
-        v += scratch
-        _root(v, out=scratch)
-        scratch += self.epsilon
-        _divide(grads, scratch, out=scratch)
-        scratch *= learning_rate
-        params -= scratch
+        _average_squares(v, grads, self.rho, scratch)
+        _divided_step(params, grads, v, self.epsilon, learning_rate, scratch)
+
+
+# The steps Adam and RMSprop share, in the operation order of their kernels.
+def _average_squares(v, grads, decay, scratch):
+    """``v <- decay v + (1 - decay) g^2``."""
+    _squared(grads, out=scratch)
+    scratch *= 1 - decay
+    v *= decay
+    v += scratch
+
+
+def _divided_step(params, numerator, v, epsilon, rate, scratch):
+    """``p <- p - numerator / (sqrt(v) + epsilon) * rate``."""
+    _root(v, out=scratch)
+    scratch += epsilon
+    _divide(numerator, scratch, out=scratch)
+    scratch *= rate
+    params -= scratch
 
 
 # Ufuncs called through the array's own namespace, so that NumPy and CuPy

@@ -34,7 +34,7 @@ class CompiledActivation:
 
     def forward(self, z, bias):
         kernels = self._kernels_for(z)
-        forward = None if kernels is None else kernels.bias_activation[self.name]
+        forward = None if kernels is None else kernels.bias_activation.get(self.name)
         if forward is None:
             self._reference.forward(z, bias)
         else:
