@@ -7,6 +7,7 @@ kernels are switched off, small fits must never start numba, and where numba
 cannot be imported the reference runs after one warning.
 """
 
+import collections
 import inspect
 import pickle
 import platform
@@ -407,23 +408,115 @@ def test_kernel_calls_are_checked():
 
 
 # ---------------------------------------------------------------- fits
+def count_kernel_calls(monkeypatch):
+    """A Counter of the calls of every compiled kernel from now on, by name:
+    the spec's, or the written-out kernel's."""
+    calls = collections.Counter()
+    call = nk.CompiledElementwise.__call__
+    written_out = nk.KernelState.written_out
+
+    def counted_call(self, *args, **kwargs):
+        calls[self.spec.name] += 1
+        return call(self, *args, **kwargs)
+
+    def counted_written_out(self, name, make_source, array):
+        kernel = written_out(self, name, make_source, array)
+        if kernel is None:
+            return None
+
+        def counted(*args):
+            calls[name] += 1
+            return kernel(*args)
+
+        return counted
+
+    monkeypatch.setattr(nk.CompiledElementwise, "__call__", counted_call)
+    monkeypatch.setattr(nk.KernelState, "written_out", counted_written_out)
+    return calls
+
+
 def _fits_with_and_without_kernels(monkeypatch, make, X, y):
+    """Fits by ``make()`` without the kernels and with them, and the calls of
+    each compiled kernel in the second (the first runs none)."""
     state = NumpyBackend.kernel_state
     monkeypatch.setattr(state, "min_size", 0)
+    calls = count_kernel_calls(monkeypatch)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with state.reference_only():
             without = make().fit(X, y)
         assert state.min_size == 0  # restored
-        return without, make().fit(X, y)
+        assert not calls
+        with_kernels = make().fit(X, y)
+    assert calls, "no compiled kernel ran"
+    return without, with_kernels, calls
+
+
+# The activations whose steps call a function numba does not vectorise
+# (skmlp._kernels.specs.FUNCTIONS): NumPy's ufuncs run those steps.
+WITHOUT_FORWARD_KERNEL = {"elu", "gelu", "logistic", "silu", "tanh"}
+WITHOUT_DERIVATIVE_KERNEL = {"gelu", "identity", "silu"}  # identity's is 1
+
+
+def test_the_activations_without_compiled_kernels_are_these():
+    kernels = NumpyBackend.kernel_state.elementwise()
+    forward, derivative = kernels.bias_activation, kernels.derivative
+    assert {name for name in ACTIVATIONS if forward[name] is None} == (
+        WITHOUT_FORWARD_KERNEL
+    )
+    assert {name for name in ACTIVATIONS if derivative.get(name) is None} == (
+        WITHOUT_DERIVATIVE_KERNEL
+    )
+
+
+def _activation_kernels(activation):
+    """The names of the kernels of the hidden ``activation``."""
+    names = set()
+    if activation not in WITHOUT_FORWARD_KERNEL:
+        names.add(f"skmlp_{activation}_forward")
+    if activation not in WITHOUT_DERIVATIVE_KERNEL:
+        names.add(f"skmlp_{activation}_backward")
+    return names
+
+
+def _step_kernel(solver, nesterov=True, amsgrad=False):
+    """How the name of ``solver``'s step kernel starts (a penalised step's
+    goes on with the penalty's terms); None for L-BFGS, which has none."""
+    if solver == "sgd":
+        return "skmlp_nesterov_step" if nesterov else "skmlp_momentum_step"
+    if solver == "adam" and amsgrad:
+        return "skmlp_amsgrad_step"
+    return None if solver == "lbfgs" else f"skmlp_{solver}_step"
+
+
+def _assert_ran(calls, names, step=None):
+    assert names <= set(calls), sorted(calls)
+    if step is not None:
+        assert any(name.startswith(step) for name in calls), sorted(calls)
+
+
+SOLVERS = ("sgd", "adam", "rmsprop", "lbfgs")
+# L-BFGS with an activation without kernels runs none: such a fit would
+# compare the reference with itself.
+ACTIVATION_SOLVERS = [
+    (activation, solver)
+    for activation in sorted(ACTIVATIONS)
+    for solver in SOLVERS
+    if _activation_kernels(activation) or _step_kernel(solver)
+]
+
+
+def test_the_fits_without_compiled_kernels_are_these():
+    every = {(activation, solver) for activation in ACTIVATIONS for solver in SOLVERS}
+    assert every - set(ACTIVATION_SOLVERS) == {("gelu", "lbfgs"), ("silu", "lbfgs")}
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("solver", ["sgd", "adam", "rmsprop", "lbfgs"])
-@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("activation, solver", ACTIVATION_SOLVERS)
 def test_fits_with_kernels_equal_fits_without(monkeypatch, solver, activation, dtype):
     X, y = load_digits(n_class=4, return_X_y=True)
     X = (X[:200] / 16).astype(dtype)
+    nesterov = activation != "tanh"
 
     def make():
         return MLPClassifierScratch(
@@ -432,13 +525,14 @@ def test_fits_with_kernels_equal_fits_without(monkeypatch, solver, activation, d
             solver=solver,
             max_iter=3,
             batch_size=64,
-            nesterovs_momentum=activation != "tanh",
+            nesterovs_momentum=nesterov,
             random_state=0,
         )
 
-    without, with_kernels = _fits_with_and_without_kernels(
+    without, with_kernels, calls = _fits_with_and_without_kernels(
         monkeypatch, make, X, y[:200]
     )
+    _assert_ran(calls, _activation_kernels(activation), _step_kernel(solver, nesterov))
     _assert_equal_fits(with_kernels, without, dtype, ["coefs_", "intercepts_"])
 
 
@@ -462,6 +556,15 @@ FEATURES = {
     "l1, l2, class weights": {"l1": 1e-3, "alpha": 1e-2, "class_weight": "balanced"},
     "clipping": {"clip_grad_norm": 0.5, "l1": 1e-3},
     "amsgrad, nesterov": {"amsgrad": True, "nesterovs_momentum": False},
+}
+FEATURE_KERNELS = {
+    "dropout": {"skmlp_dropout_forward", "skmlp_dropout_backward"},
+    "batch_norm": {
+        "centre_and_variance",
+        "scale_gradient",
+        "skmlp_batch_norm_normalise",
+        "skmlp_batch_norm_backward",
+    },
 }
 
 
@@ -487,9 +590,22 @@ def test_fits_with_features_equal_fits_without_kernels(
             **FEATURES[features],
         )
 
-    without, with_kernels = _fits_with_and_without_kernels(
+    without, with_kernels, calls = _fits_with_and_without_kernels(
         monkeypatch, make, X, y[:200]
     )
+    parameters = FEATURES[features]
+    names = _activation_kernels("relu").union(
+        *(FEATURE_KERNELS[name] for name in parameters if name in FEATURE_KERNELS)
+    )
+    step = _step_kernel(
+        solver,
+        parameters.get("nesterovs_momentum", True),
+        parameters.get("amsgrad", False),
+    )
+    if step and "clip_grad_norm" not in parameters:
+        # The penalty folded in (default alpha: l2).
+        step += "_l2_l1" if "l1" in parameters else "_l2"
+    _assert_ran(calls, names, step)
     # scales, shifts, running means and variances
     batch_norm = [a for a in vars(without) if re.fullmatch("batch_norm_.*_", a)]
     assert len(batch_norm) == 4  # (empty lists without batch norm)
@@ -542,9 +658,10 @@ def test_every_output_fits_alike_with_kernels(monkeypatch, make, target):
         "multioutput": rng.normal(size=(120, 2)),
         "counts": rng.poisson(2.0, 120),
     }[target]
-    without, with_kernels = _fits_with_and_without_kernels(
+    without, with_kernels, calls = _fits_with_and_without_kernels(
         monkeypatch, lambda: make().set_params(random_state=0), X, y
     )
+    _assert_ran(calls, _activation_kernels("relu"), _step_kernel("adam"))
     assert_array_equal(with_kernels.loss_curve_, without.loss_curve_)
     assert_array_equal(with_kernels.predict(X), without.predict(X))
 

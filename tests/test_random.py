@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_array_equal
 from scipy import stats
 from sklearn.datasets import load_digits
+from test_numba_kernels import count_kernel_calls
 
 from skmlp import MLPClassifierScratch
 from skmlp._backends import NumpyBackend
@@ -173,11 +174,15 @@ def test_dropout_fits_equal_with_kernels_or_without(monkeypatch, solver):
 
     state = NumpyBackend.kernel_state
     monkeypatch.setattr(state, "min_size", 0)
+    calls = count_kernel_calls(monkeypatch)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with_kernels = fit()
+        assert calls["skmlp_dropout_forward"] and calls["skmlp_dropout_backward"]
+        calls.clear()
         with state.reference_only():
             without = fit()
+        assert not calls
     assert with_kernels.loss_curve_ == without.loss_curve_
     for a, b in zip(with_kernels.coefs_, without.coefs_):
         assert_array_equal(a, b)
