@@ -13,7 +13,7 @@ Run from the project root::
     PYTHONPATH=. python benchmarks/bench_features.py --rows 20000 --rounds 3
 
 ``--ufuncs`` also times each setting with the numba kernels switched off
-(``skmlp._kernels.cpu.reference_only``), interleaved with the rest, and
+(``NumpyBackend.kernel_state.reference_only``), interleaved with the rest, and
 prints the ratio of the two: what the compiled dropout and batch-norm steps
 save in a whole epoch.
 """
@@ -30,7 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_cpu import ADAM, mnist_like, ratio, time_epochs
 
 from skmlp import MLPClassifierScratch
-from skmlp._kernels import reference_only
+from skmlp._backends import NumpyBackend
+
+reference_only = NumpyBackend.kernel_state.reference_only
 
 FEATURES = {
     "off": {},

@@ -275,7 +275,7 @@ def main(argv=None):
         import cupy
     except ImportError:
         sys.exit("bench_gpu.py needs CuPy (pip install skmlp[gpu]) and an NVIDIA GPU.")
-    from skmlp._backends.backends import _cuda_device_problem
+    from skmlp._backends.selection import _cuda_device_problem
 
     problem = _cuda_device_problem(cupy)
     if problem:

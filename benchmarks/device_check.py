@@ -147,7 +147,7 @@ def machine(run):
 
 
 def _cupy_info():
-    from skmlp._backends.backends import _cuda_device_problem
+    from skmlp._backends.selection import _cuda_device_problem
 
     try:
         import cupy

@@ -21,7 +21,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from . import MLPClassifierScratch, MLPRegressorScratch
-from ._backends.backends import BACKENDS, get_backend
+from ._backends import BACKENDS, get_backend
 
 LOADERS = {
     "digits": datasets.load_digits,

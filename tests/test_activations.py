@@ -16,6 +16,7 @@ from test_backend import numpy_kernels
 from skmlp import MLPClassifierScratch
 from skmlp._backends import NumpyBackend
 from skmlp._kernels import cuda as _cupy_kernels
+from skmlp._kernels import specs
 from skmlp._nn import ACTIVATIONS
 
 # PyTorch's functions of the same names, at their defaults: leaky_relu's
@@ -112,8 +113,8 @@ def test_leaky_relu_kernel_equals_its_reference_bit_for_bit():
 def test_kernel_bodies_call_only_the_shared_functions():
     """What a body may call is what CUDA, NumPy (the CPU tests) and Python's
     math (numba) all provide: FUNCTIONS, and T(x) for a typed constant."""
-    allowed = set(_cupy_kernels.FUNCTIONS) | {"T"}
-    for table in (_cupy_kernels.BIAS_ACTIVATION, _cupy_kernels.DERIVATIVE):
+    allowed = set(specs.FUNCTIONS) | {"T"}
+    for table in (specs.BIAS_ACTIVATION, specs.DERIVATIVE):
         for name, body in table.items():
             calls = {
                 node.func.id
@@ -126,7 +127,7 @@ def test_kernel_bodies_call_only_the_shared_functions():
 def test_float_constants_keep_float32_kernels_in_float32():
     # T(x) rounds the constant to the arrays' dtype (a bare float literal is
     # a double in CUDA C).
-    for table in (_cupy_kernels.BIAS_ACTIVATION, _cupy_kernels.DERIVATIVE):
+    for table in (specs.BIAS_ACTIVATION, specs.DERIVATIVE):
         for name, body in table.items():
             tree = ast.parse(body)
             typed = {
@@ -143,7 +144,7 @@ def test_float_constants_keep_float32_kernels_in_float32():
                 and id(node) not in typed
             ]
             assert not bare, name
-    assert "T(" in _cupy_kernels.BIAS_ACTIVATION["gelu"]
+    assert "T(" in specs.BIAS_ACTIVATION["gelu"]
 
 
 def test_every_activation_is_documented_and_validated():

@@ -39,11 +39,13 @@ from skmlp._backends import (
     BackendUnavailableError,
     CupyBackend,
     NumpyBackend,
+    base,
     get_backend,
     out_of_memory_message,
+    selection,
 )
-from skmlp._backends import backends as _backend
 from skmlp._kernels import cuda as _cupy_kernels
+from skmlp._kernels import specs, steps
 from skmlp._nn import (
     ACTIVATIONS,
     OPTIMIZERS,
@@ -67,16 +69,16 @@ def classification():
 @pytest.fixture(autouse=True)
 def fresh_cupy_probe():
     """Tests here swap the 'cupy' module: probe it afresh in each one."""
-    _backend._probe_cupy.cache_clear()
+    selection._probe_cupy.cache_clear()
     yield
-    _backend._probe_cupy.cache_clear()
+    selection._probe_cupy.cache_clear()
 
 
 @pytest.fixture
 def without_cupy(monkeypatch):
     """Make ``import cupy`` fail, whether or not CuPy is installed."""
     monkeypatch.setitem(sys.modules, "cupy", None)
-    _backend._cached_cupy_backend.cache_clear()
+    selection._cached_cupy_backend.cache_clear()
 
 
 def fake_cupy(device_count):
@@ -176,7 +178,7 @@ class _RecordCupyImports(importlib.abc.MetaPathFinder):
 def test_numpy_backend_never_imports_cupy(monkeypatch, classification):
     for name in [m for m in sys.modules if m.partition(".")[0] in ("cupy", "cupyx")]:
         monkeypatch.delitem(sys.modules, name)
-    _backend._cached_cupy_backend.cache_clear()
+    selection._cached_cupy_backend.cache_clear()
     recorder = _RecordCupyImports()
     monkeypatch.setattr(sys, "meta_path", [recorder, *sys.meta_path])
     X, y = classification
@@ -249,7 +251,7 @@ class SimulatedDeviceBackend(NumpyBackend):
         self.uploads = []
 
     def to_device(self, array, dtype=None):
-        array = np.array(_backend.host_input(array), dtype=dtype)
+        array = np.array(base.host_input(array), dtype=dtype)
         if array.nbytes > self.upload_limit:
             raise SimulatedOutOfMemory(f"cannot allocate {array.nbytes} bytes")
         self.uploads.append(array.shape)
@@ -524,10 +526,10 @@ def test_sparse_input_is_numpy_only_and_the_tag_says_so(
     assert get_tags(MLPClassifierScratch()).input_tags.sparse is True
     # 'auto' takes sparse X where it resolves to NumPy, and not on a GPU.
     monkeypatch.setitem(sys.modules, "cupy", None)
-    _backend._cached_cupy_backend.cache_clear()
+    selection._cached_cupy_backend.cache_clear()
     assert get_tags(MLPRegressorScratch(backend="auto")).input_tags.sparse is True
     monkeypatch.setitem(sys.modules, "cupy", fake_cupy(1))
-    _backend._probe_cupy.cache_clear()
+    selection._probe_cupy.cache_clear()
     assert get_tags(MLPRegressorScratch(backend="auto")).input_tags.sparse is False
 
 
@@ -607,14 +609,13 @@ class NumpyElementwiseKernel:
         values = dict(zip(self.inputs + self.outputs, args))
         # T(x): a constant in the arrays' dtype, as CUDA's typedef makes it.
         dtype = np.result_type(*args[len(self.inputs):])
-        functions = {**_cupy_kernels.FUNCTIONS, "T": dtype.type}
-        exec(self.operation, functions, values)  # noqa: S102
+        exec(self.operation, specs.reference_namespace(dtype), values)  # noqa: S102
         for name, array in zip(self.outputs, args[len(self.inputs):]):
             array[...] = values[name]
 
 
 def numpy_kernels():
-    return _cupy_kernels.ElementwiseKernels(lambda spec: NumpyElementwiseKernel(*spec))
+    return specs.ElementwiseKernels(lambda spec: NumpyElementwiseKernel(*spec))
 
 
 def test_every_activation_output_and_optimizer_has_a_fused_version():
@@ -627,7 +628,7 @@ def test_every_activation_output_and_optimizer_has_a_fused_version():
         assert issubclass(fused, OUTPUTS[name])
     optimizers = [optimizer() for optimizer in OPTIMIZERS.values()]
     for instance in [*optimizers, Adam(amsgrad=True)]:
-        step = _cupy_kernels.fused_step(instance, kernels.optimizer_steps)
+        step = steps.fused_step(instance, kernels.optimizer_steps)
         assert step != instance.step
 
 
@@ -704,7 +705,7 @@ def test_fused_optimizer_step_matches_the_reference(make):
     reference, fused = make(), make()
     reference.prepare(params_ref, NumpyBackend())
     fused.prepare(params_fused, NumpyBackend())
-    step = _cupy_kernels.fused_step(fused, numpy_kernels().optimizer_steps)
+    step = steps.fused_step(fused, numpy_kernels().optimizer_steps)
     scratch = np.empty_like(params_ref)
     # Shrinking gradients: AMSGrad's maximum then differs from v.
     for learning_rate, scale in ((0.1, 1.0), (0.05, 0.5), (0.01, 0.1)):
@@ -722,7 +723,7 @@ def test_optimizers_without_a_kernel_keep_their_own_step():
         """A variant the kernels know nothing about."""
 
     optimizer = ClippedSGD()
-    step = _cupy_kernels.fused_step(optimizer, numpy_kernels().optimizer_steps)
+    step = steps.fused_step(optimizer, numpy_kernels().optimizer_steps)
     assert step == optimizer.step
 
 

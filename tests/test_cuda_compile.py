@@ -58,8 +58,9 @@ from skmlp import MLPClassifierScratch, MLPRegressorScratch
 # The modules that own the kernel registries and the code that launches them:
 # the one place to update when they move.
 from skmlp._backends import CupyBackend, get_backend
-from skmlp._backends.backends import _cached_cupy_backend, _probe_cupy
-from skmlp._kernels.cuda import FUNCTIONS, penalised_fused_step
+from skmlp._backends.selection import _cached_cupy_backend, _probe_cupy
+from skmlp._kernels.specs import reference_namespace
+from skmlp._kernels.steps import penalised_fused_step
 from skmlp._nn import ACTIVATIONS, SGD, Adam, Penalty, RMSprop
 
 ARCHITECTURES = ("80", "90")
@@ -151,7 +152,7 @@ class RecordingKernel:
         names = [p.name for p in self.kernel.in_params + self.kernel.out_params]
         values = dict(zip(names, args))
         outputs = args[nin:]
-        exec(body, {**FUNCTIONS, "T": outputs[0].dtype.type}, values)  # noqa: S102
+        exec(body, reference_namespace(outputs[0].dtype), values)  # noqa: S102
         for name, array in zip(names[nin:], outputs):
             array[...] = values[name]
         return None

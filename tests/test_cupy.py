@@ -23,13 +23,9 @@ from sklearn.datasets import make_classification, make_multilabel_classification
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmlp import MLPClassifierScratch, MLPRegressorScratch
-from skmlp._backends.backends import (
-    CupyBackend,
-    NumpyBackend,
-    _cuda_device_problem,
-    get_backend,
-    is_device_array,
-)
+from skmlp._backends import CupyBackend, NumpyBackend, get_backend
+from skmlp._backends.base import is_device_array
+from skmlp._backends.selection import _cuda_device_problem
 from skmlp._kernels import FUSED_OUTPUTS, FusedActivation
 from skmlp._nn import ACTIVATIONS, OUTPUTS
 

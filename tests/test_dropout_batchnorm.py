@@ -17,6 +17,7 @@ from test_backend import numpy_kernels
 from skmlp import MLPClassifierScratch, MLPRegressorScratch
 from skmlp._backends import NumpyBackend
 from skmlp._estimators import base as _base
+from skmlp._kernels import batch_norm
 from skmlp._kernels import cuda as _cupy_kernels
 from skmlp._nn import BatchNorm, Dropout, Network
 
@@ -190,7 +191,7 @@ def test_fused_batch_norm_matches_the_reference(training):
     scale, shift = rng.uniform(0.5, 2, 5), rng.normal(size=5)
     running_mean = rng.normal(size=5)
     results = []
-    for make in (BatchNorm, _cupy_kernels.FusedBatchNorm):
+    for make in (BatchNorm, batch_norm.FusedBatchNorm):
         layer = make(5, 0.1, _KernelBackend(), np.float64)
         layer.scale, layer.shift = scale.copy(), shift.copy()
         layer.scale_grad, layer.shift_grad = np.empty(5), np.empty(5)

@@ -7,6 +7,7 @@ kernels are switched off, small fits must never start numba, and where numba
 cannot be imported the reference runs after one warning.
 """
 
+import collections
 import inspect
 import pickle
 import platform
@@ -24,7 +25,8 @@ from sklearn.datasets import load_digits
 from skmlp import MLPClassifierScratch, MLPRegressorScratch
 from skmlp._backends import NumpyBackend
 from skmlp._kernels import cpu as nk
-from skmlp._kernels import cuda as _cupy_kernels
+from skmlp._kernels import specs
+from skmlp._kernels.cpu import cache, layers, source
 from skmlp._nn import ACTIVATIONS, SGD, Adam, BatchNorm, Penalty, RMSprop
 
 numba = pytest.importorskip("numba")
@@ -39,10 +41,17 @@ OPTIMIZERS = {
 }
 
 
+def fresh_kernel_state(monkeypatch, **settings):
+    """A new kernel state, nothing loaded, for the NumPy backends."""
+    state = nk.KernelState(**settings)
+    monkeypatch.setattr(NumpyBackend, "kernel_state", state)
+    return state
+
+
 @pytest.fixture
 def kernels_everywhere(monkeypatch):
     """Kernels for every array size (as once numba has started)."""
-    monkeypatch.setattr(nk, "MIN_KERNEL_SIZE", 0)
+    monkeypatch.setattr(NumpyBackend.kernel_state, "min_size", 0)
 
 
 def _arrays(draw, shape, dtype, strided):
@@ -230,15 +239,15 @@ def test_penalty_folded_into_the_step_equals_adding_it_first(
     assert_same_optimizers(params_compiled, compiled, params_reference, reference)
 
 
-@pytest.mark.parametrize("name", sorted(_cupy_kernels.OPTIMIZER_STEPS))
+@pytest.mark.parametrize("name", sorted(specs.OPTIMIZER_STEPS))
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_optimizer_kernels_write_through_strided_views(name, dtype):
     # The network's buffers are contiguous; a strided view is computed in
     # place all the same (numba compiles the kernel for that layout).
-    spec = _cupy_kernels.optimizer_step_spec(name)
+    spec = specs.optimizer_step_spec(name)
     kernel = nk.CompiledElementwise(spec, numba)
     reference = _NumpyEvaluated(spec)
-    scalars, states, _ = _cupy_kernels.OPTIMIZER_STEPS[name]
+    scalars, states, _ = specs.OPTIMIZER_STEPS[name]
     rng = np.random.default_rng(0)
     arrays = [rng.normal(size=40).astype(dtype) for _ in range(2 + len(states))]
     arrays[2:] = [np.abs(a) for a in arrays[2:]]  # v >= 0 under sqrt
@@ -256,8 +265,8 @@ class _NumpyEvaluated:
     as NumPy treats them (the CPU check of the CuPy kernels uses the same)."""
 
     def __init__(self, spec):
-        self.inputs = nk._names(spec.in_params)
-        self.outputs = nk._names(spec.out_params)
+        self.inputs = source.parameter_names(spec.in_params)
+        self.outputs = source.parameter_names(spec.out_params)
         self.operation = spec.operation
 
     def __call__(self, *args):
@@ -272,9 +281,9 @@ class _NumpyEvaluated:
 @pytest.mark.parametrize(
     "spec",
     [
-        _cupy_kernels.bias_activation_spec("logistic"),
-        _cupy_kernels.bias_activation_spec("tanh"),
-        _cupy_kernels.EXPIT,
+        specs.bias_activation_spec("logistic"),
+        specs.bias_activation_spec("tanh"),
+        specs.EXPIT,
     ],
     ids=lambda spec: spec.name,
 )
@@ -289,8 +298,8 @@ def test_transcendental_kernels_compile_but_are_left_to_numpy(spec, dtype):
     _NumpyEvaluated(spec)(*expected)
     nk.CompiledElementwise(spec, numba)(*arguments)
     assert_allclose(arguments[1], expected[1], rtol=4 * np.finfo(dtype).eps)
-    assert nk.compiled_kernels().bias_activation["tanh"] is None
-    assert nk.compiled_kernels().expit is None
+    assert NumpyBackend.kernel_state.elementwise().bias_activation["tanh"] is None
+    assert NumpyBackend.kernel_state.elementwise().expit is None
 
 
 @pytest.mark.skipif(
@@ -299,15 +308,15 @@ def test_transcendental_kernels_compile_but_are_left_to_numpy(spec, dtype):
 @pytest.mark.parametrize(
     "spec, pattern",
     [
-        (_cupy_kernels.bias_activation_spec("relu"), ("row", "full")),
-        (_cupy_kernels.derivative_spec("relu"), ("full", "full")),
-        (_cupy_kernels.derivative_spec("logistic"), ("full", "full")),
+        (specs.bias_activation_spec("relu"), ("row", "full")),
+        (specs.derivative_spec("relu"), ("full", "full")),
+        (specs.derivative_spec("logistic"), ("full", "full")),
         (
-            _cupy_kernels.optimizer_step_spec("adam"),
+            specs.optimizer_step_spec("adam"),
             ("full",) + ("scalar",) * 4 + ("full",) * 3,
         ),
         (
-            _cupy_kernels.penalised_step_spec("adam", ("l2", "l1")),
+            specs.penalised_step_spec("adam", ("l2", "l1")),
             ("full",) + ("scalar",) * 6 + ("full",) * 3,
         ),
     ],
@@ -318,9 +327,9 @@ def test_float32_kernels_are_vectorised(monkeypatch, spec, pattern, summed):
     # Packed (SIMD) float32 arithmetic in the machine code: what the typed
     # constants and error_model='numpy' are for. numba cannot show the code
     # of a kernel loaded from its cache, so this one is compiled in memory.
-    monkeypatch.setattr(nk, "kernel_dir", lambda: None)
+    monkeypatch.setattr(cache, "kernel_dir", lambda: None)
     kernel = nk.CompiledElementwise(spec, numba)
-    n_inputs = len(nk._names(spec.in_params))
+    n_inputs = len(source.parameter_names(spec.in_params))
     arguments = [
         0.5
         if kind == "scalar"
@@ -345,8 +354,8 @@ def test_float32_kernels_are_vectorised(monkeypatch, spec, pattern, summed):
 def test_float32_batch_norm_sums_are_vectorised(monkeypatch, name):
     # The column sums run along the rows, so the loop over the columns is
     # vectorised without reordering any sum.
-    monkeypatch.setattr(nk, "kernel_dir", lambda: None)
-    kernel = nk._compile(numba, nk._BATCH_NORM_SUMS, name)
+    monkeypatch.setattr(cache, "kernel_dir", lambda: None)
+    kernel = cache.compile_source(numba, layers._BATCH_NORM_SUMS, name)
     row, full = np.ones(64, np.float32), np.ones((4, 64), np.float32)
     arguments = {
         "centre_and_variance": (row, full, full.copy(), row.copy()),
@@ -360,7 +369,7 @@ def test_float32_batch_norm_sums_are_vectorised(monkeypatch, name):
 
 def test_kernel_source_types_constants_and_hoists_scalars():
     source = nk.kernel_source(
-        _cupy_kernels.optimizer_step_spec("adam"),
+        specs.optimizer_step_spec("adam"),
         ("full",) + ("scalar",) * 4 + ("full",) * 3,
         np.float32,
     )
@@ -368,23 +377,23 @@ def test_kernel_source_types_constants_and_hoists_scalars():
     assert "_h0 = np.float32(1 - _beta_1)" in source
     assert "m = m * beta_1 + g * _h0" in source
     relu = nk.kernel_source(
-        _cupy_kernels.bias_activation_spec("relu"), ("row", "full"), np.float32
+        specs.bias_activation_spec("relu"), ("row", "full"), np.float32
     )
     assert "_c0 = np.float32(0)" in relu
     assert "b = _b[_j]" in relu
 
 
 def test_kernel_source_rejects_what_it_cannot_compile():
-    bad_name = _cupy_kernels.ElementwiseSpec("T x", "T y", "y = log(x)", "k")
+    bad_name = specs.ElementwiseSpec("T x", "T y", "y = log(x)", "k")
     with pytest.raises(ValueError, match=r"Unknown names \['log'\] in kernel k"):
         nk.kernel_source(bad_name, ("full", "full"), np.float64)
-    bad_type = _cupy_kernels.ElementwiseSpec("int64 n", "T y", "y = n", "k")
+    bad_type = specs.ElementwiseSpec("int64 n", "T y", "y = n", "k")
     with pytest.raises(ValueError, match="Unsupported kernel parameter 'int64 n'"):
         nk.kernel_source(bad_type, ("scalar", "full"), np.float64)
 
 
 def test_kernel_calls_are_checked():
-    kernel = nk.CompiledElementwise(_cupy_kernels.derivative_spec("relu"), numba)
+    kernel = nk.CompiledElementwise(specs.derivative_spec("relu"), numba)
     a = np.ones((3, 4))
     with pytest.raises(TypeError, match="takes 1 inputs and 1 outputs, got 3"):
         kernel(a, a, a)
@@ -399,22 +408,115 @@ def test_kernel_calls_are_checked():
 
 
 # ---------------------------------------------------------------- fits
+def count_kernel_calls(monkeypatch):
+    """A Counter of the calls of every compiled kernel from now on, by name:
+    the spec's, or the written-out kernel's."""
+    calls = collections.Counter()
+    call = nk.CompiledElementwise.__call__
+    written_out = nk.KernelState.written_out
+
+    def counted_call(self, *args, **kwargs):
+        calls[self.spec.name] += 1
+        return call(self, *args, **kwargs)
+
+    def counted_written_out(self, name, make_source, array):
+        kernel = written_out(self, name, make_source, array)
+        if kernel is None:
+            return None
+
+        def counted(*args):
+            calls[name] += 1
+            return kernel(*args)
+
+        return counted
+
+    monkeypatch.setattr(nk.CompiledElementwise, "__call__", counted_call)
+    monkeypatch.setattr(nk.KernelState, "written_out", counted_written_out)
+    return calls
+
+
 def _fits_with_and_without_kernels(monkeypatch, make, X, y):
-    monkeypatch.setattr(nk, "MIN_KERNEL_SIZE", 0)
+    """Fits by ``make()`` without the kernels and with them, and the calls of
+    each compiled kernel in the second (the first runs none)."""
+    state = NumpyBackend.kernel_state
+    monkeypatch.setattr(state, "min_size", 0)
+    calls = count_kernel_calls(monkeypatch)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with nk.reference_only():
+        with state.reference_only():
             without = make().fit(X, y)
-        assert nk.MIN_KERNEL_SIZE == 0  # restored
-        return without, make().fit(X, y)
+        assert state.min_size == 0  # restored
+        assert not calls
+        with_kernels = make().fit(X, y)
+    assert calls, "no compiled kernel ran"
+    return without, with_kernels, calls
+
+
+# The activations whose steps call a function numba does not vectorise
+# (skmlp._kernels.specs.FUNCTIONS): NumPy's ufuncs run those steps.
+WITHOUT_FORWARD_KERNEL = {"elu", "gelu", "logistic", "silu", "tanh"}
+WITHOUT_DERIVATIVE_KERNEL = {"gelu", "identity", "silu"}  # identity's is 1
+
+
+def test_the_activations_without_compiled_kernels_are_these():
+    kernels = NumpyBackend.kernel_state.elementwise()
+    forward, derivative = kernels.bias_activation, kernels.derivative
+    assert {name for name in ACTIVATIONS if forward[name] is None} == (
+        WITHOUT_FORWARD_KERNEL
+    )
+    assert {name for name in ACTIVATIONS if derivative.get(name) is None} == (
+        WITHOUT_DERIVATIVE_KERNEL
+    )
+
+
+def _activation_kernels(activation):
+    """The names of the kernels of the hidden ``activation``."""
+    names = set()
+    if activation not in WITHOUT_FORWARD_KERNEL:
+        names.add(f"skmlp_{activation}_forward")
+    if activation not in WITHOUT_DERIVATIVE_KERNEL:
+        names.add(f"skmlp_{activation}_backward")
+    return names
+
+
+def _step_kernel(solver, nesterov=True, amsgrad=False):
+    """How the name of ``solver``'s step kernel starts (a penalised step's
+    goes on with the penalty's terms); None for L-BFGS, which has none."""
+    if solver == "sgd":
+        return "skmlp_nesterov_step" if nesterov else "skmlp_momentum_step"
+    if solver == "adam" and amsgrad:
+        return "skmlp_amsgrad_step"
+    return None if solver == "lbfgs" else f"skmlp_{solver}_step"
+
+
+def _assert_ran(calls, names, step=None):
+    assert names <= set(calls), sorted(calls)
+    if step is not None:
+        assert any(name.startswith(step) for name in calls), sorted(calls)
+
+
+SOLVERS = ("sgd", "adam", "rmsprop", "lbfgs")
+# L-BFGS with an activation without kernels runs none: such a fit would
+# compare the reference with itself.
+ACTIVATION_SOLVERS = [
+    (activation, solver)
+    for activation in sorted(ACTIVATIONS)
+    for solver in SOLVERS
+    if _activation_kernels(activation) or _step_kernel(solver)
+]
+
+
+def test_the_fits_without_compiled_kernels_are_these():
+    every = {(activation, solver) for activation in ACTIVATIONS for solver in SOLVERS}
+    assert every - set(ACTIVATION_SOLVERS) == {("gelu", "lbfgs"), ("silu", "lbfgs")}
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("solver", ["sgd", "adam", "rmsprop", "lbfgs"])
-@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("activation, solver", ACTIVATION_SOLVERS)
 def test_fits_with_kernels_equal_fits_without(monkeypatch, solver, activation, dtype):
     X, y = load_digits(n_class=4, return_X_y=True)
     X = (X[:200] / 16).astype(dtype)
+    nesterov = activation != "tanh"
 
     def make():
         return MLPClassifierScratch(
@@ -423,13 +525,14 @@ def test_fits_with_kernels_equal_fits_without(monkeypatch, solver, activation, d
             solver=solver,
             max_iter=3,
             batch_size=64,
-            nesterovs_momentum=activation != "tanh",
+            nesterovs_momentum=nesterov,
             random_state=0,
         )
 
-    without, with_kernels = _fits_with_and_without_kernels(
+    without, with_kernels, calls = _fits_with_and_without_kernels(
         monkeypatch, make, X, y[:200]
     )
+    _assert_ran(calls, _activation_kernels(activation), _step_kernel(solver, nesterov))
     _assert_equal_fits(with_kernels, without, dtype, ["coefs_", "intercepts_"])
 
 
@@ -453,6 +556,15 @@ FEATURES = {
     "l1, l2, class weights": {"l1": 1e-3, "alpha": 1e-2, "class_weight": "balanced"},
     "clipping": {"clip_grad_norm": 0.5, "l1": 1e-3},
     "amsgrad, nesterov": {"amsgrad": True, "nesterovs_momentum": False},
+}
+FEATURE_KERNELS = {
+    "dropout": {"skmlp_dropout_forward", "skmlp_dropout_backward"},
+    "batch_norm": {
+        "centre_and_variance",
+        "scale_gradient",
+        "skmlp_batch_norm_normalise",
+        "skmlp_batch_norm_backward",
+    },
 }
 
 
@@ -478,9 +590,22 @@ def test_fits_with_features_equal_fits_without_kernels(
             **FEATURES[features],
         )
 
-    without, with_kernels = _fits_with_and_without_kernels(
+    without, with_kernels, calls = _fits_with_and_without_kernels(
         monkeypatch, make, X, y[:200]
     )
+    parameters = FEATURES[features]
+    names = _activation_kernels("relu").union(
+        *(FEATURE_KERNELS[name] for name in parameters if name in FEATURE_KERNELS)
+    )
+    step = _step_kernel(
+        solver,
+        parameters.get("nesterovs_momentum", True),
+        parameters.get("amsgrad", False),
+    )
+    if step and "clip_grad_norm" not in parameters:
+        # The penalty folded in (default alpha: l2).
+        step += "_l2_l1" if "l1" in parameters else "_l2"
+    _assert_ran(calls, names, step)
     # scales, shifts, running means and variances
     batch_norm = [a for a in vars(without) if re.fullmatch("batch_norm_.*_", a)]
     assert len(batch_norm) == 4  # (empty lists without batch norm)
@@ -533,9 +658,10 @@ def test_every_output_fits_alike_with_kernels(monkeypatch, make, target):
         "multioutput": rng.normal(size=(120, 2)),
         "counts": rng.poisson(2.0, 120),
     }[target]
-    without, with_kernels = _fits_with_and_without_kernels(
+    without, with_kernels, calls = _fits_with_and_without_kernels(
         monkeypatch, lambda: make().set_params(random_state=0), X, y
     )
+    _assert_ran(calls, _activation_kernels("relu"), _step_kernel("adam"))
     assert_array_equal(with_kernels.loss_curve_, without.loss_curve_)
     assert_array_equal(with_kernels.predict(X), without.predict(X))
 
@@ -544,27 +670,26 @@ def test_every_output_fits_alike_with_kernels(monkeypatch, make, target):
 def test_small_fits_never_start_numba(monkeypatch, features):
     # Digits' arrays are all below MIN_KERNEL_SIZE: numba is not started
     # (that would cost more than the whole fit), so nothing is loaded.
-    monkeypatch.setattr(nk, "_LOADED", {})
+    state = fresh_kernel_state(monkeypatch)
     X, y = load_digits(return_X_y=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         MLPClassifierScratch(max_iter=2, random_state=0, **features).fit(X, y)
-    assert nk._LOADED == {}
+    assert not state.started
 
 
 def test_large_arrays_start_the_kernels(monkeypatch):
-    monkeypatch.setattr(nk, "_LOADED", {})
-    z = np.zeros((nk.MIN_KERNEL_SIZE // 64, 64))
+    state = fresh_kernel_state(monkeypatch)
+    z = np.zeros((state.min_size // 64, 64))
     NumpyBackend().activation("relu").forward(z, np.ones(64))
-    assert nk._LOADED["cpu"] is not None
+    assert state.started
+    assert state.elementwise() is not None
     assert_array_equal(z, 1.0)
 
 
 # ---------------------------------------------------------------- without numba
-def test_without_numba_the_reference_runs_after_one_warning(
-    monkeypatch, kernels_everywhere
-):
-    monkeypatch.setattr(nk, "_LOADED", {})
+def test_without_numba_the_reference_runs_after_one_warning(monkeypatch):
+    state = fresh_kernel_state(monkeypatch, min_size=0)
     monkeypatch.setitem(sys.modules, "numba", None)  # import numba fails
     X, y = load_digits(n_class=3, return_X_y=True)
     model = MLPClassifierScratch(hidden_layer_sizes=(11,), max_iter=2, random_state=0)
@@ -576,9 +701,10 @@ def test_without_numba_the_reference_runs_after_one_warning(
     assert len(numba_warnings) == 1
     assert "pip install numba" in str(numba_warnings[0].message)
     assert numba_warnings[0].filename == __file__  # points at the user's call
-    assert nk._LOADED == {"cpu": None}
+    assert state.started
+    assert state.elementwise() is None
 
-    with warnings.catch_warnings(), nk.reference_only():
+    with warnings.catch_warnings(), state.reference_only():
         warnings.simplefilter("ignore")
         reference = MLPClassifierScratch(
             hidden_layer_sizes=(11,), max_iter=2, random_state=0
@@ -591,33 +717,33 @@ def test_kernel_dir_follows_numba_cache_dir_and_is_never_the_package(
     monkeypatch, tmp_path
 ):
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
-    nk.kernel_dir.cache_clear()
+    cache.kernel_dir.cache_clear()
     try:
-        assert nk.kernel_dir() == str(tmp_path / "skmlp" / "kernels")
+        assert cache.kernel_dir() == str(tmp_path / "skmlp" / "kernels")
     finally:
-        nk.kernel_dir.cache_clear()
+        cache.kernel_dir.cache_clear()
 
 
 def test_unwritable_cache_dir_compiles_in_memory(monkeypatch, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(blocker))
-    nk.kernel_dir.cache_clear()
+    cache.kernel_dir.cache_clear()
     try:
-        assert nk.kernel_dir() is None
-        kernel = nk.CompiledElementwise(_cupy_kernels.derivative_spec("tanh"), numba)
+        assert cache.kernel_dir() is None
+        kernel = nk.CompiledElementwise(specs.derivative_spec("tanh"), numba)
         a, delta = np.full((2, 3), 0.5), np.ones((2, 3))
         kernel(a, delta)
         assert_array_equal(delta, 0.75)
     finally:
-        nk.kernel_dir.cache_clear()
+        cache.kernel_dir.cache_clear()
 
 
 def test_kernels_are_cached_on_disk_and_reloaded(monkeypatch, tmp_path):
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
-    nk.kernel_dir.cache_clear()
+    cache.kernel_dir.cache_clear()
     try:
-        spec = _cupy_kernels.derivative_spec("logistic")
+        spec = specs.derivative_spec("logistic")
         a, delta = np.full((2, 3), 0.5), np.ones((2, 3))
         nk.CompiledElementwise(spec, numba)(a, delta)
         (source,) = (tmp_path / "skmlp" / "kernels").glob(
@@ -631,4 +757,4 @@ def test_kernels_are_cached_on_disk_and_reloaded(monkeypatch, tmp_path):
         assert source.stat().st_mtime_ns == mtime  # not rewritten
         assert_array_equal(delta, 0.0625)
     finally:
-        nk.kernel_dir.cache_clear()
+        cache.kernel_dir.cache_clear()

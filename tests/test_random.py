@@ -2,6 +2,7 @@
 the NumPy reference's draws bit for bit, and the draws look uniform and
 independent."""
 
+import contextlib
 import warnings
 
 import numpy as np
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_array_equal
 from scipy import stats
 from sklearn.datasets import load_digits
+from test_numba_kernels import count_kernel_calls
 
 from skmlp import MLPClassifierScratch
 from skmlp._backends import NumpyBackend
@@ -30,7 +32,7 @@ def reference(low, high, out):
 @pytest.fixture(scope="module")
 def kernels_everywhere():
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(nk, "MIN_KERNEL_SIZE", 0)
+        patch.setattr(NumpyBackend.kernel_state, "min_size", 0)
         yield
 
 
@@ -61,9 +63,12 @@ def test_compiled_dropout_kernels_remake_the_reference_draws(
     a, out, delta = array(), array(), array()
     a *= 3
     delta *= -2
-    forward = nk.counter_kernel("skmlp_dropout_forward", a)
+    state = NumpyBackend.kernel_state
+    forward = state.written_out("skmlp_dropout_forward", nk.counter_kernel_source, a)
     forward(*key, cast(rate), cast(scale), a, out)
-    backward = nk.counter_kernel("skmlp_dropout_backward", delta)
+    backward = state.written_out(
+        "skmlp_dropout_backward", nk.counter_kernel_source, delta
+    )
     backward(*key, cast(rate), cast(scale), delta)
     keep = reference(low, high, np.empty((rows, cols), dtype)) >= rate
     expected = np.where(keep, cast(3) * cast(scale), 0).astype(dtype)
@@ -140,15 +145,15 @@ def test_compiled_dropout_remakes_the_reference_masks(rows, cols, dtype, rate, s
         uniform = backend.uniform(np.random.RandomState(seed))
         layers = [backend.dropout(rate, cols, dtype) for _ in range(2)]
         results = []
+        state = NumpyBackend.kernel_state
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(nk, "MIN_KERNEL_SIZE", 0 if kernels else np.inf)
-            if not kernels:
-                patch.setattr(nk, "_LOADED", {})
-            for layer in layers:
-                layer.uniform = uniform
-                results.append(layer.forward(a, True).copy())
-            for layer in reversed(layers):
-                results.append(layer.backward(delta.copy()).copy())
+            patch.setattr(state, "min_size", 0)
+            with contextlib.nullcontext() if kernels else state.reference_only():
+                for layer in layers:
+                    layer.uniform = uniform
+                    results.append(layer.forward(a, True).copy())
+                for layer in reversed(layers):
+                    results.append(layer.backward(delta.copy()).copy())
         return results
 
     for compiled, reference in zip(steps(True), steps(False)):
@@ -167,12 +172,17 @@ def test_dropout_fits_equal_with_kernels_or_without(monkeypatch, solver):
             max_iter=3, batch_size=50, random_state=0,
         ).fit(X, y[:200])
 
-    monkeypatch.setattr(nk, "MIN_KERNEL_SIZE", 0)
+    state = NumpyBackend.kernel_state
+    monkeypatch.setattr(state, "min_size", 0)
+    calls = count_kernel_calls(monkeypatch)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with_kernels = fit()
-        with nk.reference_only():
+        assert calls["skmlp_dropout_forward"] and calls["skmlp_dropout_backward"]
+        calls.clear()
+        with state.reference_only():
             without = fit()
+        assert not calls
     assert with_kernels.loss_curve_ == without.loss_curve_
     for a, b in zip(with_kernels.coefs_, without.coefs_):
         assert_array_equal(a, b)

@@ -20,7 +20,7 @@ from sklearn.utils.fixes import parse_version
 from test_corner_cases import exploding_regression, interrupt_after
 
 from skmlp import MLPClassifierScratch, MLPRegressorScratch
-from skmlp._backends import backends as _backend
+from skmlp._backends import selection as _backend
 from skmlp._utils import warnings as _warnings
 
 SMALL = {"hidden_layer_sizes": (5,), "random_state": 0}

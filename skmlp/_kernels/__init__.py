@@ -1,9 +1,34 @@
-from .cpu import reference_only
-from .cuda import BIAS_ACTIVATION, FUSED_OUTPUTS, FusedActivation
+from .batch_norm import FusedBatchNorm
+from .cpu import (
+    CompiledActivation,
+    CompiledBatchNorm,
+    CompiledDropout,
+    KernelState,
+    compiled_step,
+)
+from .cuda import (
+    FUSED_OUTPUTS,
+    FusedActivation,
+    FusedDropout,
+    OutputKernels,
+    cupy_elementwise,
+)
+from .specs import BIAS_ACTIVATION, ElementwiseKernels
+from .steps import fused_step
 
 __all__ = [
     "BIAS_ACTIVATION",
     "FUSED_OUTPUTS",
+    "CompiledActivation",
+    "CompiledBatchNorm",
+    "CompiledDropout",
+    "ElementwiseKernels",
     "FusedActivation",
-    "reference_only",
+    "FusedBatchNorm",
+    "FusedDropout",
+    "KernelState",
+    "OutputKernels",
+    "compiled_step",
+    "cupy_elementwise",
+    "fused_step",
 ]

@@ -24,7 +24,7 @@ activation but the logistic (6 is Glorot and Bengio's uniform bound, of
 variance ``2 / (fan_in + fan_out)``).
 
 The operation order of each step is that of the activation's fused kernel in
-:data:`skmlp._kernels.cuda.BIAS_ACTIVATION` and ``DERIVATIVE`` (the leaky ReLU
+:data:`skmlp._kernels.specs.BIAS_ACTIVATION` and ``DERIVATIVE`` (the leaky ReLU
 divides by 100 rather than multiplying by 0.01, exact in every dtype), so the
 two agree to rounding, and bit for bit where no transcendental function is
 called.

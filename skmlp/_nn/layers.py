@@ -333,7 +333,8 @@ class BatchNorm:
         self._xp.multiply(delta, normalised, out=product)
         product.sum(axis=0, out=scale_grad)
 
-    # The elementwise steps, one kernel each on a GPU (skmlp._kernels.cuda).
+    # The elementwise steps, one kernel each on a GPU (skmlp._kernels.specs,
+    # compiled by skmlp._kernels.cuda).
     def _centre(self, mean, z, centred):
         """``centred = z - mean; z = centred ** 2``."""
         self._xp.subtract(z, mean, out=centred)

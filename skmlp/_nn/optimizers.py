@@ -13,6 +13,12 @@ import numpy as np
 
 
 class Optimizer:
+    """What the optimizers share. Each states, besides its array ``step``,
+    the arguments of the fused kernel that does the same step in one pass
+    (``kernel_arguments(learning_rate)``: the kernel's name in
+    :data:`skmlp._kernels.specs.OPTIMIZER_STEPS`, its scalars and its state
+    buffers), advancing its counters as ``step`` does."""
+
     # Arrays shaped like the parameters, and scalar counters: the state that
     # warm_start / partial_fit carry from one call to the next.
     state_names = ()
@@ -73,6 +79,10 @@ class SGD(Optimizer):
         self.nesterov = nesterov
         self.velocity = None
 
+    def kernel_arguments(self, learning_rate):
+        name = "nesterov" if self.nesterov else "momentum"
+        return name, (self.momentum, learning_rate), (self.velocity,)
+
     def step(self, params, grads, learning_rate, scratch):
         velocity = self.velocity
         step = scratch
@@ -116,28 +126,34 @@ class Adam(Optimizer):
         moments = ("first_moment", "second_moment")
         return (*moments, "max_second_moment") if self.amsgrad else moments
 
-    def step(self, params, grads, learning_rate, scratch):
+    def _next_rate(self, learning_rate):
+        """Count the step, and return the learning rate with both bias
+        corrections folded in."""
         self.t += 1
-        m, v = self.first_moment, self.second_moment
-        m *= self.beta_1
-        _scaled(grads, 1 - self.beta_1, out=scratch)
-        m += scratch
-        _squared(grads, out=scratch)
-        scratch *= 1 - self.beta_2
-        v *= self.beta_2
-        v += scratch
-        if self.amsgrad:
-            v = _maximum(self.max_second_moment, v, out=self.max_second_moment)
-        corrected_rate = (
+        return (
             learning_rate
             * math.sqrt(1 - self.beta_2**self.t)
             / (1 - self.beta_1**self.t)
         )
-        _root(v, out=scratch)
-        scratch += self.epsilon
-        _divide(m, scratch, out=scratch)
-        scratch *= corrected_rate
-        params -= scratch
+
+    def kernel_arguments(self, learning_rate):
+        rate = self._next_rate(learning_rate)
+        scalars = (self.beta_1, self.beta_2, self.epsilon, rate)
+        moments = (self.first_moment, self.second_moment)
+        if self.amsgrad:
+            return "amsgrad", scalars, (*moments, self.max_second_moment)
+        return "adam", scalars, moments
+
+    def step(self, params, grads, learning_rate, scratch):
+        corrected_rate = self._next_rate(learning_rate)
+        m, v = self.first_moment, self.second_moment
+        m *= self.beta_1
+        _scaled(grads, 1 - self.beta_1, out=scratch)
+        m += scratch
+        _average_squares(v, grads, self.beta_2, scratch)
+        if self.amsgrad:
+            v = _maximum(self.max_second_moment, v, out=self.max_second_moment)
+        _divided_step(params, m, v, self.epsilon, corrected_rate, scratch)
 
 
 class RMSprop(Optimizer):
@@ -152,17 +168,35 @@ class RMSprop(Optimizer):
         self.epsilon = epsilon
         self.square_average = None
 
+    def kernel_arguments(self, learning_rate):
+        return (
+            "rmsprop",
+            (self.rho, self.epsilon, learning_rate),
+            (self.square_average,),
+        )
+
     def step(self, params, grads, learning_rate, scratch):
         v = self.square_average
-        _squared(grads, out=scratch)
-        scratch *= 1 - self.rho
-        v *= self.rho
-        v += scratch
-        _root(v, out=scratch)
-        scratch += self.epsilon
-        _divide(grads, scratch, out=scratch)
-        scratch *= learning_rate
-        params -= scratch
+        _average_squares(v, grads, self.rho, scratch)
+        _divided_step(params, grads, v, self.epsilon, learning_rate, scratch)
+
+
+# The steps Adam and RMSprop share, in the operation order of their kernels.
+def _average_squares(v, grads, decay, scratch):
+    """``v <- decay v + (1 - decay) g^2``."""
+    _squared(grads, out=scratch)
+    scratch *= 1 - decay
+    v *= decay
+    v += scratch
+
+
+def _divided_step(params, numerator, v, epsilon, rate, scratch):
+    """``p <- p - numerator / (sqrt(v) + epsilon) * rate``."""
+    _root(v, out=scratch)
+    scratch += epsilon
+    _divide(numerator, scratch, out=scratch)
+    scratch *= rate
+    params -= scratch
 
 
 # Ufuncs called through the array's own namespace, so that NumPy and CuPy

@@ -80,7 +80,7 @@ class Penalty:
     def add_gradient(self, xp, weights, weight_grads, total_weight, scratch):
         """Add the penalty's gradient to ``weight_grads``. (An optimizer
         kernel may add it itself instead: see
-        :func:`skmlp._kernels.cuda.penalised_step_spec`, which must give the
+        :func:`skmlp._kernels.specs.penalised_step_spec`, which must give the
         same values.)"""
         if self.alpha:
             xp.multiply(weights, self.alpha / total_weight, out=scratch)
