@@ -113,3 +113,34 @@ def test_the_checks_see_imports():
     # The checks above pass vacuously if the parsing finds nothing.
     assert "skmlp._nn" in GRAPH["skmlp._estimators.base"]
     assert "skmlp._kernels.cpu" in GRAPH["skmlp._kernels"]
+
+
+def _layout_paths():
+    """The files the README's Layout section lists: one name a line, folders
+    ending in '/' (a subpackage's line stands for its ``__init__.py``),
+    nesting by two spaces of indentation."""
+    readme = (PACKAGE.parent / "README.md").read_text()
+    block = readme.split("## Layout", 1)[1].split("```", 2)[1]
+    paths, folders = set(), []
+    for line in block.splitlines()[1:]:
+        if not line.strip():
+            continue
+        indent = (len(line) - len(line.lstrip())) // 2
+        name = line.split()[0]
+        if not name.endswith(("/", ".py")):
+            continue  # a description carried over to the next line
+        folders = folders[:indent]
+        if name.endswith("/"):
+            folders.append(name)
+            if indent:  # a subpackage: its line stands for its __init__.py
+                paths.add("".join(folders) + "__init__.py")
+        else:
+            paths.add("".join(folders) + name)
+    return paths
+
+
+def test_readme_layout_matches_the_tree():
+    tree = {str(path.relative_to(PACKAGE.parent)) for path in PACKAGE.rglob("*.py")}
+    listed = _layout_paths()
+    assert listed - tree == set(), "listed in README's Layout but not in skmlp/"
+    assert tree - listed == set(), "in skmlp/ but not in README's Layout"
