@@ -9,7 +9,7 @@ them within ``--budget`` seconds (450):
 
 1. the machine: ``nvidia-smi``, the driver, CUDA runtime and NVRTC versions,
    CuPy's (and its configuration), PyTorch's and the rest;
-2. ``tests/test_cupy.py``: NumPy and CuPy train the same models (every
+2. ``tests/backends/test_cupy.py``: NumPy and CuPy train the same models (every
    solver, activation, schedule and output), each kernel against NumPy,
    scikit-learn's ``check_estimator`` with ``backend='cupy'``, CuPy inputs,
    memory; each test's result in JUnit XML;
@@ -179,12 +179,12 @@ def _cupy_info():
 
 # ------------------------------------------------------------------ steps
 def gpu_tests(run, limit):
-    """tests/test_cupy.py; its JUnit XML summarised."""
+    """tests/backends/test_cupy.py; its JUnit XML summarised."""
     xml = run.out / "test_cupy.xml"
     code, seconds = run.command(
-        "tests/test_cupy.py",
+        "tests/backends/test_cupy.py",
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-         "tests/test_cupy.py", f"--junitxml={xml}"],
+         "tests/backends/test_cupy.py", f"--junitxml={xml}"],
         limit,
     )
     summary = junit_summary(xml) if xml.exists() else None
@@ -199,7 +199,7 @@ def gpu_tests(run, limit):
         detail = _counts(summary["all"]) + "; check_estimator: " + _counts(
             summary["check_estimator"]
         )
-    run.step("tests/test_cupy.py", status, seconds, detail)
+    run.step("tests/backends/test_cupy.py", status, seconds, detail)
     return summary
 
 

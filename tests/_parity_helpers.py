@@ -156,3 +156,24 @@ def fit_both(Estimator, X, y, sample_weight=None, **params):
 def assert_same_loss_curve(ours, theirs):
     """Loss curves equal to rounding error (float64)."""
     np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=0, atol=1e-12)
+
+
+# ------------------------------------------------------ training gone wrong
+def exploding_regression():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(100, 3))
+    return X, X @ [1e3, 2e3, 3e3]
+
+
+def interrupt_after(monkeypatch, n_calls):
+    """Raise KeyboardInterrupt in the ``n_calls``-th loss evaluation."""
+    original = Network.loss_gradient
+    calls = []
+
+    def loss_gradient(self, *args, **kwargs):
+        calls.append(None)
+        if len(calls) == n_calls:
+            raise KeyboardInterrupt
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Network, "loss_gradient", loss_gradient)

@@ -1,6 +1,6 @@
 """benchmarks/device_check.py, the one command for a GPU machine, rehearsed
 here without one: the GPU steps skip saying why, the CPU steps run, and the
-report is written. Its GPU-only parts (the JUnit summary of tests/test_cupy.py,
+report is written. Its GPU-only parts (the JUnit summary of tests/backends/test_cupy.py,
 the GPU benchmark's table and targets) are checked on made-up results."""
 
 import importlib.util
@@ -102,9 +102,9 @@ def test_rehearsal_without_a_gpu_skips_the_gpu_steps_and_finishes(tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     results = json.loads((tmp_path / "device_check.json").read_text())
     status = {s["step"]: s for s in results["steps"]}
-    assert list(status) == ["machine", "tests/test_cupy.py", "bench_gpu.py",
+    assert list(status) == ["machine", "tests/backends/test_cupy.py", "bench_gpu.py",
                             "bench_threads.py"]
-    for gpu_step in ("tests/test_cupy.py", "bench_gpu.py"):
+    for gpu_step in ("tests/backends/test_cupy.py", "bench_gpu.py"):
         assert status[gpu_step]["status"] == "skipped"
         assert status[gpu_step]["detail"]  # says why
     assert status["bench_threads.py"]["status"] == "passed"

@@ -1,5 +1,5 @@
 """Save the small models of this skmlp release that the tests load with every
-later version (tests/test_persistence.py::test_models_of_earlier_releases_load).
+later version (tests/estimators/test_persistence.py::test_models_of_earlier_releases_load).
 
 Run once per release, from the project root::
 

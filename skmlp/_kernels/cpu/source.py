@@ -9,7 +9,7 @@
   in double precision, and cast to the arrays' dtype, as NumPy does with the
   reference's Python scalars; the literals left in the loop become constants
   of the arrays' dtype, so float32 stays float32 and LLVM vectorises the loop
-  (``tests/test_numba_kernels.py`` checks for packed instructions).
+  (``tests/kernels/test_numba_kernels.py`` checks for packed instructions).
 """
 
 import ast

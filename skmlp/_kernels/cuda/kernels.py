@@ -1,6 +1,6 @@
 """The CuPy kernels: the elementwise ones compiled from their specs, and the
 output kernels written in CUDA C (loops over a row, clipping), which the GPU
-tests check and NVRTC compiles in CI (``tests/test_cuda_compile.py``)."""
+tests check and NVRTC compiles in CI (``tests/kernels/test_cuda_compile.py``)."""
 
 
 def cupy_elementwise(cupy):

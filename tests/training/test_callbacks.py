@@ -24,7 +24,7 @@ from skmlp import MLPClassifierScratch, MLPRegressorScratch
 
 callback = pytest.importorskip("sklearn.callback")
 # The simulated device backend of the backend tests, as a fixture here.
-from test_backend import DeviceArray, simulated_device  # noqa: F401
+from _device_helpers import DeviceArray
 
 STEP_NAMES = {"epoch", "iteration"}
 # A solver of each kind: stochastic, with early stopping, and L-BFGS.

@@ -8,10 +8,10 @@ import ast
 
 import numpy as np
 import pytest
+from _device_helpers import numpy_kernels
 from numpy.testing import assert_allclose
 from sklearn.datasets import make_moons
 from sklearn.model_selection import train_test_split
-from test_backend import numpy_kernels
 
 from skmlp import MLPClassifierScratch
 from skmlp._backends import NumpyBackend

@@ -2,7 +2,7 @@
 contract, host-only fitted state, CuPy inputs, memory.
 
 Skipped where CuPy or a CUDA device is missing. On a GPU machine run
-``PYTHONPATH=. python3 -m pytest -q tests/test_cupy.py``.
+``PYTHONPATH=. python3 -m pytest -q tests/backends/test_cupy.py``.
 
 Equivalence is checked with ``shuffle=False``: with shuffling the GPU draws its
 own sample order, so only the initial weights are shared with NumPy.

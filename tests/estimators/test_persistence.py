@@ -12,17 +12,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _device_helpers import (
+    DeviceArray,
+    held_objects,
+)
 from _parity_helpers import digits
 from numpy.testing import assert_array_equal
 from sklearn.datasets import load_iris
 from sklearn.exceptions import InconsistentVersionWarning
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from test_backend import (  # noqa: F401 (simulated_device is a fixture)
-    DeviceArray,
-    held_objects,
-    simulated_device,
-)
 
 import skmlp
 from skmlp import MLPClassifierScratch, MLPRegressorScratch
@@ -149,7 +148,7 @@ def test_early_stopping_continues_after_loading_as_without_saving():
     assert copy.best_validation_score_ == model.best_validation_score_
 
 
-def test_a_model_trained_on_a_device_saves_numpy_arrays(simulated_device):  # noqa: F811
+def test_a_model_trained_on_a_device_saves_numpy_arrays(simulated_device):
     model, X, _ = fitted(MLPClassifierScratch, backend="cupy")
     copy = skops_round_trip(model, trusted=[OURS[MLPClassifierScratch]])
     assert not any(isinstance(v, DeviceArray) for v in held_objects(copy))
@@ -485,7 +484,7 @@ def test_state_an_older_version_lacks_takes_its_defaults():
 
 
 # ------------------------------------------------- models of earlier releases
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 RELEASES = sorted(
     path.name.split("-")[1] for path in DATA.glob("skmlp-*-expected.json")
 )

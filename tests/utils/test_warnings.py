@@ -11,13 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import sklearn
-from _parity_helpers import digits
+from _parity_helpers import digits, exploding_regression, interrupt_after
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.multioutput import MultiOutputRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.fixes import parse_version
-from test_corner_cases import exploding_regression, interrupt_after
 
 from skmlp import MLPClassifierScratch, MLPRegressorScratch
 from skmlp._backends import selection as _backend

@@ -16,13 +16,18 @@ device is tested here:
 
 import importlib.abc
 import inspect
-import pickle
 import sys
 import types
 
 import numpy as np
 import pytest
 import sklearn
+from _device_helpers import (
+    NumpyElementwiseKernel,
+    SimulatedOutOfMemory,
+    assert_host_only,
+    numpy_kernels,
+)
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 from scipy.special import expit
@@ -32,20 +37,18 @@ from sklearn.utils import get_tags
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.utils.fixes import parse_version
 
-import skmlp._estimators.base
 from skmlp import MLPClassifierScratch, MLPRegressorScratch
 from skmlp.__main__ import main
 from skmlp._backends import (
     BackendUnavailableError,
     CupyBackend,
     NumpyBackend,
-    base,
     get_backend,
     out_of_memory_message,
     selection,
 )
 from skmlp._kernels import cuda as _cupy_kernels
-from skmlp._kernels import specs, steps
+from skmlp._kernels import steps
 from skmlp._nn import (
     ACTIVATIONS,
     OPTIMIZERS,
@@ -53,7 +56,6 @@ from skmlp._nn import (
     SGD,
     Adam,
     RMSprop,
-    adding_penalty,
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -202,120 +204,6 @@ def test_cli_lists_every_backend_and_explains_a_missing_one(without_cupy, capsys
 
 
 # ------------------------------------------- the estimators on a simulated device
-class DeviceArray(np.ndarray):
-    """Stands for an array in device memory."""
-
-
-class _DeviceNumpy:
-    """NumPy's namespace, creating :class:`DeviceArray` s."""
-
-    def __getattr__(self, name):
-        return getattr(np, name)
-
-    @staticmethod
-    def zeros(*args, **kwargs):
-        return np.zeros(*args, **kwargs).view(DeviceArray)
-
-    @staticmethod
-    def empty(*args, **kwargs):
-        return np.empty(*args, **kwargs).view(DeviceArray)
-
-    @staticmethod
-    def zeros_like(a, *args, **kwargs):
-        return np.zeros_like(a, *args, **kwargs).view(DeviceArray)
-
-    @staticmethod
-    def empty_like(a, *args, **kwargs):
-        return np.empty_like(a, *args, **kwargs).view(DeviceArray)
-
-
-class SimulatedOutOfMemory(Exception):
-    pass
-
-
-class SimulatedDeviceBackend(NumpyBackend):
-    """NumPy arithmetic, but every array the backend makes is a DeviceArray;
-    uploads larger than ``upload_limit`` bytes run out of memory, and the
-    device fails (RuntimeError) at optimizer step number ``failing_step``."""
-
-    name = "simulated-device"
-    xp = _DeviceNumpy()
-    # What a device backend declares: its arrays are not host memory.
-    supports_sparse = False
-    shares_host_memory = False
-    out_of_memory_errors = (SimulatedOutOfMemory,)
-
-    def __init__(self, upload_limit=np.inf, failing_step=None):
-        self.upload_limit = upload_limit
-        self.failing_step = failing_step
-        self.uploads = []
-
-    def to_device(self, array, dtype=None):
-        array = np.array(base.host_input(array), dtype=dtype)
-        if array.nbytes > self.upload_limit:
-            raise SimulatedOutOfMemory(f"cannot allocate {array.nbytes} bytes")
-        self.uploads.append(array.shape)
-        return array.view(DeviceArray)
-
-    @staticmethod
-    def to_host(array):
-        return np.array(array)
-
-    def optimizer_step(self, optimizer, penalty=None, n_coefs=0):
-        if self.failing_step is None:
-            return adding_penalty(optimizer.step, penalty, n_coefs, self.xp)
-        steps = []
-
-        def step(*args):
-            steps.append(1)
-            if len(steps) == self.failing_step:
-                raise RuntimeError("the device failed")
-            optimizer.step(*args)
-
-        return adding_penalty(step, penalty, n_coefs, self.xp)
-
-
-@pytest.fixture
-def simulated_device(monkeypatch):
-    """backend='cupy' runs on a fresh SimulatedDeviceBackend (returned)."""
-    device = SimulatedDeviceBackend()
-
-    def select(name):
-        return device if name == "cupy" else get_backend(name)
-
-    monkeypatch.setattr(skmlp._estimators.base, "get_backend", select)
-    return device
-
-
-def held_objects(value, seen=None):
-    """Every object reachable from ``value`` through attributes, dicts and
-    sequences (what pickle would store)."""
-    seen = set() if seen is None else seen
-    if id(value) in seen:
-        return
-    seen.add(id(value))
-    yield value
-    if isinstance(value, dict):
-        children = [*value.keys(), *value.values()]
-    elif isinstance(value, (list, tuple, set, frozenset)):
-        children = list(value)
-    elif isinstance(value, (np.ndarray, type, types.ModuleType)):
-        children = []
-    else:
-        children = list(getattr(value, "__dict__", {}).values())
-    for child in children:
-        yield from held_objects(child, seen)
-
-
-def assert_host_only(estimator):
-    for value in held_objects(estimator):
-        assert not isinstance(value, (DeviceArray, types.ModuleType, NumpyBackend)), (
-            f"the fitted estimator holds {type(value).__name__}"
-        )
-    for value in held_objects(pickle.loads(pickle.dumps(estimator))):
-        assert not isinstance(value, DeviceArray)
-
-
 @pytest.mark.parametrize("solver", ["sgd", "adam", "rmsprop"])
 def test_simulated_device_trains_like_numpy(simulated_device, classification, solver):
     X, y = classification
@@ -506,7 +394,7 @@ _SPARSE_CHECK_IGNORES_THE_TAG = {
 )
 def test_sklearn_contract_on_the_simulated_device(simulated_device, estimator, check):
     # Every host <-> device move of the estimators under scikit-learn's own
-    # checks, as tests/test_cupy.py runs them on a GPU.
+    # checks, as tests/backends/test_cupy.py runs them on a GPU.
     check(estimator)
 
 
@@ -593,31 +481,6 @@ def test_string_labels_stay_numpy_for_device_input(classification):
 
 
 # ------------------------------------------------- fused kernels, run by NumPy
-class NumpyElementwiseKernel:
-    """``cupy.ElementwiseKernel``'s calling convention, evaluating the body
-    with NumPy: inputs then outputs, outputs updated in place."""
-
-    def __init__(self, in_params, out_params, operation, name, **options):
-        def names(params):
-            return [p.split()[-1] for p in params.split(",")]
-
-        self.inputs, self.outputs = names(in_params), names(out_params)
-        self.operation, self.name = operation, name
-
-    def __call__(self, *args):
-        assert len(args) == len(self.inputs) + len(self.outputs)
-        values = dict(zip(self.inputs + self.outputs, args))
-        # T(x): a constant in the arrays' dtype, as CUDA's typedef makes it.
-        dtype = np.result_type(*args[len(self.inputs):])
-        exec(self.operation, specs.reference_namespace(dtype), values)  # noqa: S102
-        for name, array in zip(self.outputs, args[len(self.inputs):]):
-            array[...] = values[name]
-
-
-def numpy_kernels():
-    return specs.ElementwiseKernels(lambda spec: NumpyElementwiseKernel(*spec))
-
-
 def test_every_activation_output_and_optimizer_has_a_fused_version():
     kernels = numpy_kernels()
     assert set(kernels.bias_activation) == set(ACTIVATIONS)

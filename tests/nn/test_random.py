@@ -7,12 +7,12 @@ import warnings
 
 import numpy as np
 import pytest
+from _device_helpers import count_kernel_calls
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_array_equal
 from scipy import stats
 from sklearn.datasets import load_digits
-from test_numba_kernels import count_kernel_calls
 
 from skmlp import MLPClassifierScratch
 from skmlp._backends import NumpyBackend

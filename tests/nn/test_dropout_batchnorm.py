@@ -7,12 +7,12 @@ import warnings
 
 import numpy as np
 import pytest
+from _device_helpers import numpy_kernels
 from _parity_helpers import finite_difference_gradient
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import log_loss
-from test_backend import numpy_kernels
 
 from skmlp import MLPClassifierScratch, MLPRegressorScratch
 from skmlp._backends import NumpyBackend

@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 from _parity_helpers import (
     digits,
+    exploding_regression,
     fit_quietly,
     integer_weights,
+    interrupt_after,
     skip_unless_sklearn_mlp_has,
 )
 from sklearn.datasets import load_breast_cancer
@@ -18,18 +20,11 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.preprocessing import StandardScaler
 
 from skmlp import MLPClassifierScratch, MLPRegressorScratch
-from skmlp._nn import Network
 
 
 def breast_cancer():
     X, y = load_breast_cancer(return_X_y=True)
     return StandardScaler().fit_transform(X), y
-
-
-def exploding_regression():
-    rng = np.random.RandomState(0)
-    X = rng.normal(size=(100, 3))
-    return X, X @ [1e3, 2e3, 3e3]
 
 
 VERBOSE_CASES = {
@@ -92,20 +87,6 @@ def test_diverging_loss_with_early_stopping_keeps_the_best_weights():
     best = int(np.nanargmax(reg.validation_scores_))
     assert reg.best_validation_score_ == reg.validation_scores_[best]
     assert np.isfinite(reg.predict(X)).all()
-
-
-def interrupt_after(monkeypatch, n_calls):
-    """Raise KeyboardInterrupt in the ``n_calls``-th loss evaluation."""
-    original = Network.loss_gradient
-    calls = []
-
-    def loss_gradient(self, *args, **kwargs):
-        calls.append(None)
-        if len(calls) == n_calls:
-            raise KeyboardInterrupt
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(Network, "loss_gradient", loss_gradient)
 
 
 @pytest.mark.parametrize("early_stopping", [False, True])

@@ -7,7 +7,6 @@ kernels are switched off, small fits must never start numba, and where numba
 cannot be imported the reference runs after one warning.
 """
 
-import collections
 import inspect
 import pickle
 import platform
@@ -17,6 +16,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _device_helpers import count_kernel_calls
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
@@ -406,33 +406,6 @@ def test_kernel_calls_are_checked():
     with pytest.raises(ValueError, match=r"column sums of outputs of shape \(3, 4\)"):
         kernel(a, a.copy(), column_sums=np.ones(3))
 
-
-# ---------------------------------------------------------------- fits
-def count_kernel_calls(monkeypatch):
-    """A Counter of the calls of every compiled kernel from now on, by name:
-    the spec's, or the written-out kernel's."""
-    calls = collections.Counter()
-    call = nk.CompiledElementwise.__call__
-    written_out = nk.KernelState.written_out
-
-    def counted_call(self, *args, **kwargs):
-        calls[self.spec.name] += 1
-        return call(self, *args, **kwargs)
-
-    def counted_written_out(self, name, make_source, array):
-        kernel = written_out(self, name, make_source, array)
-        if kernel is None:
-            return None
-
-        def counted(*args):
-            calls[name] += 1
-            return kernel(*args)
-
-        return counted
-
-    monkeypatch.setattr(nk.CompiledElementwise, "__call__", counted_call)
-    monkeypatch.setattr(nk.KernelState, "written_out", counted_written_out)
-    return calls
 
 
 def _fits_with_and_without_kernels(monkeypatch, make, X, y):
