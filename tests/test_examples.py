@@ -237,7 +237,8 @@ def test_user_guide_section_runs_and_prints_what_it_shows(blocks):
 
 
 # -------------------------------------------------------- docstring examples
-MODULES = sorted(m.name for m in pkgutil.iter_modules(skmlp.__path__, "skmlp."))
+# Every module, the wings' included: an example inside skmlp._nn runs too.
+MODULES = sorted(m.name for m in pkgutil.walk_packages(skmlp.__path__, "skmlp."))
 
 
 @pytest.mark.parametrize("module_name", MODULES)
