@@ -73,18 +73,18 @@ class RobustSoftClipScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
 
     Attributes
     ----------
-    center_ : ndarray of shape (n_features_in_,)
+    center_ : ndarray of shape (`n_features_in_`,)
         Median of each column in the training data (NaN ignored; 0 for a
         column that is all NaN).
 
-    scale_ : ndarray of shape (n_features_in_,)
+    scale_ : ndarray of shape (`n_features_in_`,)
         Robust spread of each column: the interquartile range, else half the
         range, else 0 for a constant column (whose output is 0).
 
     n_features_in_ : int
         Number of features seen during :meth:`fit`.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during :meth:`fit`, when ``X`` has string
         column names.
 
@@ -238,11 +238,11 @@ class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    bin_edges_ : ndarray of ndarray of shape (n_features_in_,)
+    bin_edges_ : ndarray of ndarray of shape (`n_features_in_`,)
         Each column's edges, increasing; ``n_bins_[j] + 1`` of them, two
         equal ones for a constant column.
 
-    n_bins_ : ndarray of shape (n_features_in_,), dtype int
+    n_bins_ : ndarray of shape (`n_features_in_`,), dtype int
         Number of bins of each column (1 for a constant column).
 
     indicator_features_ : ndarray of shape (n_indicators,), dtype int
@@ -252,7 +252,7 @@ class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
     n_features_in_ : int
         Number of features seen during :meth:`fit`.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during :meth:`fit`, when ``X`` has string
         column names.
 
@@ -408,9 +408,9 @@ class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X_out : ndarray of shape (n_samples, n_bins_.sum() + n_indicators)
-            Each column's bins in order, then the missing-value indicators;
-            float32 for float32 input.
+        X_out : ndarray of shape (n_samples, n_features_out)
+            Each column's bins in order (``n_bins_.sum()`` columns), then
+            the missing-value indicators; float32 for float32 input.
 
         Examples
         --------
