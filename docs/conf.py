@@ -34,13 +34,14 @@ myst_enable_extensions = ["dollarmath"]
 # API reference: autosummary writes a page per object into api/generated/
 # (see api.rst); numpydoc renders the docstrings.
 autosummary_generate = True
-# scikit-learn's metadata-routing methods are left to its documentation: their
-# docstrings refer to its glossary, which does not exist here.
+# scikit-learn's metadata-routing methods and the transformers' set_output are
+# left to its documentation: their docstrings refer to its glossary and user
+# guide, which do not exist here.
 autodoc_default_options = {
     "members": True,
     "inherited-members": True,
     "exclude-members": "get_metadata_routing, set_fit_request, "
-    "set_partial_fit_request, set_score_request",
+    "set_partial_fit_request, set_score_request, set_output",
 }
 numpydoc_show_class_members = True
 numpydoc_class_members_toctree = False
