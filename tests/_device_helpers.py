@@ -75,9 +75,9 @@ class SimulatedDeviceBackend(NumpyBackend):
     def to_host(array):
         return np.array(array)
 
-    def optimizer_step(self, optimizer, penalty=None, n_coefs=0):
+    def optimizer_step(self, optimizer, penalty=None, n_coefs=0, weight_decay=0.0):
         if self.failing_step is None:
-            return adding_penalty(optimizer.step, penalty, n_coefs, self.xp)
+            return adding_penalty(optimizer.step, penalty, n_coefs, self.xp, weight_decay)
         steps = []
 
         def step(*args):
@@ -86,7 +86,7 @@ class SimulatedDeviceBackend(NumpyBackend):
                 raise RuntimeError("the device failed")
             optimizer.step(*args)
 
-        return adding_penalty(step, penalty, n_coefs, self.xp)
+        return adding_penalty(step, penalty, n_coefs, self.xp, weight_decay)
 
 
 def held_objects(value, seen=None):

@@ -60,16 +60,18 @@ class CupyBackend(Backend):
         fused = FUSED_OUTPUTS.get(name)
         return OUTPUTS[name](self) if fused is None else fused(self)
 
-    def optimizer_step(self, optimizer, penalty=None, n_coefs=0):
+    def optimizer_step(self, optimizer, penalty=None, n_coefs=0, weight_decay=0.0):
         """The whole update of ``optimizer`` as one kernel over the flat
         buffers (its own array step where no kernel exists), after adding
         the gradient of ``penalty`` (or None) on the weights
-        ``params[:n_coefs]``: ``step(params, grads, learning_rate, scratch,
-        total_weight)``. The penalty's gradient is added by array operations
-        first: folding it into the kernel, as the CPU does, waits for a GPU
-        run to check it."""
+        ``params[:n_coefs]`` and decaying them by ``weight_decay``
+        (decoupled): ``step(params, grads, learning_rate, scratch,
+        total_weight)``. The penalty's gradient and the decay are array
+        operations first (the decay one in-place multiply): folding them into
+        the kernel, as the CPU does, waits for a GPU run to check it (the
+        folded specs already compile with NVRTC)."""
         step = fused_step(optimizer, self.kernels.optimizer_steps)
-        return adding_penalty(step, penalty, n_coefs, self.xp)
+        return adding_penalty(step, penalty, n_coefs, self.xp, weight_decay)
 
     def shuffler(self, random_state):
         """``shuffle(order)`` on the device, from a CuPy generator seeded by

@@ -55,12 +55,13 @@ class NumpyBackend(Backend):
         return OUTPUTS[name](self)
 
     @classmethod
-    def optimizer_step(cls, optimizer, penalty=None, n_coefs=0):
+    def optimizer_step(cls, optimizer, penalty=None, n_coefs=0, weight_decay=0.0):
         """``step(params, grads, learning_rate, scratch, total_weight)`` of
         ``optimizer``, adding the gradient of ``penalty`` (or None) on the
-        weights ``params[:n_coefs]``: one compiled kernel where one describes
-        it, the penalty folded in."""
-        return compiled_step(optimizer, penalty, n_coefs, cls.kernel_state)
+        weights ``params[:n_coefs]`` and decaying them by ``weight_decay``
+        (decoupled): one compiled kernel where one describes it, the penalty
+        and the decay folded in."""
+        return compiled_step(optimizer, penalty, n_coefs, cls.kernel_state, weight_decay)
 
     @staticmethod
     def shuffler(random_state):

@@ -113,6 +113,7 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         amsgrad=False,
         scoring=None,
         l1=0.0,
+        weight_decay=0.0,
         clip_grad_norm=None,
         backend="numpy",
         class_weight=None,
@@ -150,6 +151,7 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         self.amsgrad = amsgrad
         self.scoring = scoring
         self.l1 = l1
+        self.weight_decay = weight_decay
         self.clip_grad_norm = clip_grad_norm
         self.backend = backend
         self.class_weight = class_weight

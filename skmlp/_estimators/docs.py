@@ -50,6 +50,18 @@ PARAMETERS = """\
         its gradient test rarely passes, so expect it to run to ``max_iter``
         (with a ConvergenceWarning). Not in scikit-learn.
 
+    weight_decay : float, default=0.0
+        Decoupled weight decay (Loshchilov and Hutter) of the weights, not
+        the biases or batch normalization's scale and shift: every step
+        first shrinks them, ``W <- W * (1 - lr * weight_decay)`` with ``lr``
+        the schedule's current rate, then takes the solver's update. It is
+        not a gradient, so Adam's and RMSprop's scaling leaves it alone
+        (unlike ``alpha``): ``solver='adam'`` with ``weight_decay`` is
+        ``torch.optim.AdamW``, and 'sgd' and 'rmsprop' decay the same
+        decoupled way (PyTorch's SGD and RMSprop ``weight_decay`` is the
+        coupled L2 penalty, our ``alpha``). Not with 'lbfgs' (use ``alpha``).
+        Not in scikit-learn.
+
     batch_size : int or 'auto', default='auto'
         Size of the mini-batches; 'auto' means ``min(200, n_samples)``.
         Not used by 'lbfgs'.

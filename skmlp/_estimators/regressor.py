@@ -136,6 +136,7 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
         amsgrad=False,
         scoring=None,
         l1=0.0,
+        weight_decay=0.0,
         clip_grad_norm=None,
         backend="numpy",
         huber_delta=1.0,
@@ -175,6 +176,7 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
         self.amsgrad = amsgrad
         self.scoring = scoring
         self.l1 = l1
+        self.weight_decay = weight_decay
         self.clip_grad_norm = clip_grad_norm
         self.backend = backend
         self.huber_delta = huber_delta

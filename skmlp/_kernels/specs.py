@@ -5,7 +5,7 @@ reference does in several array operations: bias + activation of a hidden
 layer, the activation's derivative times the incoming delta, dropout's mask
 made and applied, batch normalization's elementwise steps, and the whole
 optimizer step over the flat ``params`` / ``grads`` / state buffers (the
-weight penalty's gradient folded in). CuPy compiles them for the GPU
+weight penalty's gradient and decoupled weight decay folded in). CuPy compiles them for the GPU
 (:mod:`skmlp._kernels.cuda`), numba for the CPU (:mod:`skmlp._kernels.cpu`);
 :class:`ElementwiseKernels` gathers them, made by either.
 
@@ -239,23 +239,37 @@ PENALTY_TERMS = {
 }
 
 
-def penalised_step_spec(name, terms):
+def penalised_step_spec(name, terms, decoupled=False):
     """The step of optimizer ``name`` on weights whose gradient ``g`` lacks
     the penalty terms ``terms`` (keys of :data:`PENALTY_TERMS`, in its
     order): each use of ``g`` reads ``g`` plus the terms, so no pass over
     memory adds them first. The terms read the weights ``p`` before the step,
-    which is the body's last statement (checked)."""
+    which is the body's last statement (checked).
+
+    With ``decoupled``, the step also shrinks the weights by the scalar
+    ``shrink`` (``1 - lr * weight_decay``, decoupled weight decay as
+    ``torch.optim.AdamW``): the last statement ``p = p ...`` reads ``p *
+    shrink`` for its leading ``p``, which rounds as the reference's ``p *=
+    shrink`` before the step does, while the terms still read the weights the
+    gradient was taken at."""
     scalars, states, body = OPTIMIZER_STEPS[name]
     statements = [s.strip() for s in body.split(";")]
     if any(re.search(r"\bp\b\s*=(?!=)", s) for s in statements[:-1]):
         raise ValueError(f"The {name} step updates p before its last statement.")
     rates = [PENALTY_TERMS[term][0] for term in terms]
     gradient = "(" + " + ".join(["g", *(PENALTY_TERMS[t][1] for t in terms)]) + ")"
+    statements = [re.sub(r"\bg\b", gradient, s) for s in statements]
+    if decoupled:
+        if not re.match(r"p = p [-+] ", statements[-1]):
+            raise ValueError(f"The {name} step does not end with p = p + or p = p -.")
+        statements[-1] = "p = p * shrink" + statements[-1][len("p = p"):]
+        rates.append("shrink")
+    suffix = "_".join([*terms, *(["decoupled"] if decoupled else [])])
     return ElementwiseSpec(
         _typed(("g", *rates, *scalars)),
         _typed(("p", *states)),
-        re.sub(r"\bg\b", gradient, body),
-        f"skmlp_{name}_step_{'_'.join(terms)}",
+        "; ".join(statements),
+        f"skmlp_{name}_step_{suffix}",
     )
 
 
@@ -279,9 +293,10 @@ class ElementwiseKernels:
         self.dropout_backward = make(DROPOUT_BACKWARD)
         self.batch_norm = {name: make(spec) for name, spec in BATCH_NORM.items()}
 
-    def penalised_step(self, name, terms):
-        """The kernel of :func:`penalised_step_spec` ``(name, terms)``."""
-        key = name, tuple(terms)
+    def penalised_step(self, name, terms, decoupled=False):
+        """The kernel of :func:`penalised_step_spec` ``(name, terms,
+        decoupled)``."""
+        key = name, tuple(terms), bool(decoupled)
         if key not in self._penalised_steps:
             self._penalised_steps[key] = self._make(penalised_step_spec(*key))
         return self._penalised_steps[key]

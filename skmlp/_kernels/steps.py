@@ -27,25 +27,31 @@ def fused_step(optimizer, kernels):
     return step
 
 
-def penalised_fused_step(optimizer, kernels, penalty, n_coefs):
+def penalised_fused_step(optimizer, kernels, penalty, n_coefs, weight_decay=0.0):
     """``step(params, grads, learning_rate, scratch, total_weight)`` running
     ``optimizer``'s update with the gradient of the active ``penalty`` (a
-    :class:`~skmlp._nn.penalties.Penalty`) of the weights ``params[:n_coefs]``
-    folded in: one kernel of
+    :class:`~skmlp._nn.penalties.Penalty`, or None) of the weights
+    ``params[:n_coefs]`` folded in, and their decoupled ``weight_decay``
+    (``p <- p * (1 - learning_rate * weight_decay)`` before the update, as
+    ``torch.optim.AdamW``): one kernel of
     :meth:`~skmlp._kernels.specs.ElementwiseKernels.penalised_step` over
     the weights, the plain one over the rest. ``grads`` lacks the penalty's
     gradient, and keeps lacking it. None where the optimizer has no kernel."""
     arguments = _kernel_arguments(optimizer)
     if arguments is None:
         return None
-    terms = penalty.terms
+    terms = () if penalty is None else penalty.terms
+    decoupled = bool(weight_decay)
 
     def step(params, grads, learning_rate, scratch, total_weight):
         name, scalars, states = arguments(learning_rate)
-        rates = penalty.rates(total_weight)
+        rates = penalty.rates(total_weight) if terms else ()
+        # The schedule's current rate, not Adam's bias-corrected one: AdamW's.
+        shrink = (1 - learning_rate * weight_decay,) if decoupled else ()
         n = n_coefs
-        kernels.penalised_step(name, terms)(
-            grads[:n], *rates, *scalars, params[:n], *(state[:n] for state in states)
+        kernels.penalised_step(name, terms, decoupled)(
+            grads[:n], *rates, *shrink, *scalars, params[:n],
+            *(state[:n] for state in states),
         )
         kernels.optimizer_steps[name](
             grads[n:], *scalars, params[n:], *(state[n:] for state in states)

@@ -98,17 +98,30 @@ class Penalty:
         return value
 
 
-def adding_penalty(step, penalty, n_coefs, xp):
+def decay_weights(weights, learning_rate, weight_decay):
+    """Decoupled weight decay (Loshchilov & Hutter), as ``torch.optim.AdamW``
+    applies it before its update: ``W <- W * (1 - learning_rate *
+    weight_decay)``, in place. Not a gradient, so no optimizer rescales it;
+    the compiled steps fold the same product into their kernel
+    (:func:`skmlp._kernels.specs.penalised_step_spec`, bit for bit)."""
+    weights *= 1 - learning_rate * weight_decay
+
+
+def adding_penalty(step, penalty, n_coefs, xp, weight_decay=0.0):
     """``step(params, grads, learning_rate, scratch, total_weight)`` that adds
     the gradient of ``penalty`` (none for None) on the weights
-    ``params[:n_coefs]`` to ``grads`` and then runs ``step(params, grads,
-    learning_rate, scratch)``: the optimizer step of the trainer, for a
-    backend that does not fold the penalty into its optimizer kernel."""
+    ``params[:n_coefs]`` to ``grads``, decays those weights by
+    ``weight_decay`` (:func:`decay_weights`; 0: not at all) and then runs
+    ``step(params, grads, learning_rate, scratch)``: the optimizer step of
+    the trainer, for a backend that does not fold the penalty and the decay
+    into its optimizer kernel."""
 
     def penalised_step(params, grads, learning_rate, scratch, total_weight):
+        n = n_coefs
         if penalty is not None:
-            n = n_coefs
             penalty.add_gradient(xp, params[:n], grads[:n], total_weight, scratch[:n])
+        if weight_decay:
+            decay_weights(params[:n], learning_rate, weight_decay)
         step(params, grads, learning_rate, scratch)
 
     return penalised_step

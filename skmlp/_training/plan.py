@@ -32,6 +32,7 @@ class FitPlan:
     batch_norm: bool
     batch_norm_momentum: float
     penalty: Penalty
+    weight_decay: float
     solver: str
     optimizer_settings: tuple
     schedule: LearningRateSchedule
@@ -74,6 +75,7 @@ class FitPlan:
             batch_norm=params["batch_norm"],
             batch_norm_momentum=params["batch_norm_momentum"],
             penalty=Penalty(alpha=params["alpha"], l1=params["l1"]),
+            weight_decay=float(params["weight_decay"]),
             solver=params["solver"],
             optimizer_settings=_optimizer_settings(params),
             schedule=LearningRateSchedule(
@@ -162,6 +164,7 @@ class FitPlan:
             verbose=self.verbose,
             scoring=self.scoring,
             clip_grad_norm=self.clip_grad_norm,
+            weight_decay=self.weight_decay,
         )
 
 
@@ -171,6 +174,14 @@ def _refuse_combinations(params, incremental):
             f"clip_grad_norm={params['clip_grad_norm']!r} applies to the stochastic "
             "solvers only: L-BFGS's line search chooses its own step lengths. "
             "Set clip_grad_norm=None, or use solver='adam', 'sgd' or 'rmsprop'."
+        )
+    if params["solver"] == "lbfgs" and params["weight_decay"]:
+        raise ValueError(
+            f"weight_decay={params['weight_decay']!r} applies to the stochastic "
+            "solvers only: decoupled weight decay is part of a stochastic step, "
+            "and L-BFGS minimises one fixed objective. Use alpha (the L2 "
+            "penalty) with solver='lbfgs', or solver='adam', 'sgd' or 'rmsprop' "
+            "with weight_decay."
         )
     if incremental and params["early_stopping"]:
         raise ValueError(

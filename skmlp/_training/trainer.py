@@ -31,6 +31,8 @@ class EpochSettings:
     scoring: object = None
     # Largest L2 norm of the gradient a step may take, or None: no clipping.
     clip_grad_norm: float | None = None
+    # Decoupled weight decay of the weights at every step (0: none).
+    weight_decay: float = 0.0
 
 
 class Trainer:
@@ -195,7 +197,10 @@ class Trainer:
         # whole gradient, penalty included, in grads before the step.
         fold = settings.clip_grad_norm is None and bool(network.penalty.terms)
         step = backend.optimizer_step(
-            self.optimizer, network.penalty if fold else None, network.n_coefs
+            self.optimizer,
+            network.penalty if fold else None,
+            network.n_coefs,
+            settings.weight_decay,
         )
         if settings.clip_grad_norm is not None:
             step = _clipping_before(step, settings.clip_grad_norm, backend.xp)

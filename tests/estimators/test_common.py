@@ -72,8 +72,9 @@ def _expected_failed_checks(estimator):
             validation_fraction=0.2,
             scoring="loss",
             amsgrad=True,
+            weight_decay=1e-2,
         ),
-        MLPRegressorScratch(loss="huber", l1=1e-3, clip_grad_norm=1.0),
+        MLPRegressorScratch(loss="huber", l1=1e-3, clip_grad_norm=1.0, weight_decay=1e-2),
         MLPRegressorScratch(
             early_stopping=True,
             validation_fraction=0.2,

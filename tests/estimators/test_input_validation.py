@@ -131,6 +131,7 @@ BAD_PARAMETERS = {
     "solver": "newton",
     "alpha": -1.0,
     "l1": -0.1,
+    "weight_decay": -0.1,
     "batch_size": 0,
     "learning_rate": "linear",
     "learning_rate_init": 0.0,

@@ -213,6 +213,12 @@ PENALTIES = [
     for alpha, l1 in itertools.product((0.0, 1e-3), (0.0, 1e-2))
     if alpha or l1
 ]
+# What a step folds in: each penalty, without and with decoupled weight decay,
+# and the decay alone.
+FOLDED = [
+    *((penalty, weight_decay) for penalty in PENALTIES for weight_decay in (0.0, 1e-2)),
+    (None, 1e-2),
+]
 # Every optimizer step kernel, by the settings that choose it.
 OPTIMIZER_VARIANTS = [
     SGD(nesterov=True), SGD(nesterov=False), Adam(), Adam(amsgrad=True), RMSprop()
@@ -233,10 +239,12 @@ def _kernels_in(registry):
 def backend_kernels(backend):
     """Every kernel of ``backend`` (a :class:`CupyBackend` on the stand-in),
     by name: its elementwise and output kernels, and the penalised step of
-    every optimizer step kernel for every penalty's terms."""
+    every optimizer step kernel for every penalty's terms, with and without
+    decoupled weight decay (:data:`FOLDED`)."""
     for name in backend.kernels.optimizer_steps:
-        for penalty in PENALTIES:
-            backend.kernels.penalised_step(name, penalty.terms)
+        for penalty, weight_decay in FOLDED:
+            terms = () if penalty is None else penalty.terms
+            backend.kernels.penalised_step(name, terms, bool(weight_decay))
     kernels = {}
     for registry in (backend.kernels, backend.output_kernels):
         for kernel in _kernels_in(registry):
@@ -274,11 +282,13 @@ def drive():
             # The penalised steps: the dispatch that folds a penalty into
             # the step (the CPU's; the GPU adds it by array operations).
             backend = get_backend("cupy")
-            variants = itertools.product(OPTIMIZER_VARIANTS, PENALTIES)
-            for optimizer, penalty in variants:
+            variants = itertools.product(OPTIMIZER_VARIANTS, FOLDED)
+            for optimizer, (penalty, weight_decay) in variants:
                 params = rng.normal(size=10).astype(dtype)
                 optimizer.prepare(params, backend)
-                step = penalised_fused_step(optimizer, backend.kernels, penalty, 6)
+                step = penalised_fused_step(
+                    optimizer, backend.kernels, penalty, 6, weight_decay
+                )
                 step(params, np.ones_like(params), 0.1, np.empty_like(params), 8.0)
         return backend_kernels(get_backend("cupy"))
 

@@ -239,6 +239,47 @@ def test_penalty_folded_into_the_step_equals_adding_it_first(
     assert_same_optimizers(params_compiled, compiled, params_reference, reference)
 
 
+@pytest.mark.usefixtures("kernels_everywhere")
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("alpha, l1", [(0.0, 0.0), (1e-2, 0.0), (0.3, 0.02)])
+def test_weight_decay_folded_into_the_step_equals_the_reference(
+    monkeypatch, name, dtype, alpha, l1
+):
+    # The reference adds the penalty's gradient, shrinks the weights (the
+    # first n_coefs entries) by 1 - lr * weight_decay, then steps; the
+    # compiled step does it all in one kernel over the weights, and the plain
+    # kernel over the rest (which no decay touches).
+    n_params, n_coefs, weight_decay, total_weight = 1001, 700, 0.05, 7
+    rng = np.random.default_rng(3)
+    params_reference = rng.normal(size=n_params).astype(dtype)
+    params_reference[rng.random(n_params) < 0.1] = 0
+    params_compiled = params_reference.copy()
+    reference, compiled = OPTIMIZERS[name](), OPTIMIZERS[name]()
+    reference.prepare(params_reference, NumpyBackend())
+    compiled.prepare(params_compiled, NumpyBackend())
+    penalty = Penalty(alpha=alpha, l1=l1) if alpha or l1 else None
+    calls = count_kernel_calls(monkeypatch)
+    step = NumpyBackend().optimizer_step(compiled, penalty, n_coefs, weight_decay)
+    scratch = np.empty_like(params_reference)
+    for learning_rate in (0.1, 0.05, 0.01):
+        grads = rng.normal(size=n_params).astype(dtype)
+        given_grads = grads.copy()
+        step(params_compiled, grads, learning_rate, scratch, total_weight)
+        assert_array_equal(grads, given_grads)
+        if penalty is not None:
+            penalty.add_gradient(
+                np, params_reference[:n_coefs], grads[:n_coefs], total_weight,
+                scratch[:n_coefs],
+            )
+        params_reference[:n_coefs] *= 1 - learning_rate * weight_decay
+        reference.step(params_reference, grads, learning_rate, scratch)
+    assert_same_optimizers(params_compiled, compiled, params_reference, reference)
+    terms = "_".join([*(penalty.terms if penalty else ()), "decoupled"])
+    assert calls[f"skmlp_{name}_step_{terms}"] == 3  # the weights' kernel ran
+    assert calls[f"skmlp_{name}_step"] == 3  # and the plain one on the rest
+
+
 @pytest.mark.parametrize("name", sorted(specs.OPTIMIZER_STEPS))
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_optimizer_kernels_write_through_strided_views(name, dtype):

@@ -192,10 +192,10 @@ def test_every_stochastic_solver_steps_with_clipped_gradients(monkeypatch, solve
     norms = []
     make_step = NumpyBackend.optimizer_step
 
-    def recording(optimizer, penalty=None, n_coefs=0):
+    def recording(optimizer, penalty=None, n_coefs=0, weight_decay=0.0):
         # The norm of the gradient the optimizer's step (compiled or not) gets
         # (with clipping, the penalty's gradient is in it, not added later).
-        step = make_step(optimizer, penalty, n_coefs)
+        step = make_step(optimizer, penalty, n_coefs, weight_decay)
 
         def recorded_step(params, grads, learning_rate, scratch, total_weight):
             norms.append(np.linalg.norm(grads))

@@ -29,7 +29,7 @@ def _targets(output, rng, n_samples):
 
 
 def _loop_peak_growth(
-    batch_size, activation, output, solver, dtype, shuffle, weighted
+    batch_size, activation, output, solver, dtype, shuffle, weighted, weight_decay=0.0
 ):
     """Peak traced bytes above what was held when the second batch started."""
     rng = np.random.RandomState(0)
@@ -65,6 +65,7 @@ def _loop_peak_growth(
         tol=0.0,
         n_iter_no_change=np.inf,
         verbose=False,
+        weight_decay=weight_decay,
     )
     schedule = LearningRateSchedule("constant", 1e-3, 0.5, 10, 0.1)
     tracemalloc.start()
@@ -100,11 +101,13 @@ def _loop_peak_growth(
     ],
 )
 def test_batches_allocate_nothing_batch_sized(
-    activation, output, solver, dtype, shuffle, weighted
+    activation, output, solver, dtype, shuffle, weighted, weight_decay=0.0
 ):
     small, large = 1024, 8192
     growth = {
-        n: _loop_peak_growth(n, activation, output, solver, dtype, shuffle, weighted)
+        n: _loop_peak_growth(
+            n, activation, output, solver, dtype, shuffle, weighted, weight_decay
+        )
         for n in (small, large)
     }
     # One (batch, 1) column of the larger batch is 32-64 kB; any batch-sized
@@ -113,3 +116,12 @@ def test_batches_allocate_nothing_batch_sized(
     assert growth[large] - growth[small] < column_bytes / 2, growth
     # And what is allocated at all stays below one (batch, n_outputs) array.
     assert growth[large] < large * N_OUTPUTS * np.dtype(dtype).itemsize, growth
+
+
+@pytest.mark.parametrize("solver", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_weight_decay_allocates_nothing_batch_sized(solver, dtype):
+    # The decay is folded into the step (the kernel, or one in-place multiply).
+    test_batches_allocate_nothing_batch_sized(
+        "relu", "softmax", solver, dtype, True, False, weight_decay=1e-2
+    )

@@ -64,16 +64,17 @@ class CompiledActivation:
         return None if kernels is None else kernels.derivative.get(self.name)
 
 
-def compiled_step(optimizer, penalty, n_coefs, state):
+def compiled_step(optimizer, penalty, n_coefs, state, weight_decay=0.0):
     """``step(params, grads, learning_rate, scratch, total_weight)`` of
     ``optimizer``, adding the gradient of ``penalty`` (a
     :class:`~skmlp._nn.penalties.Penalty`, or None) on the weights
-    ``params[:n_coefs]``: where ``state`` (a
+    ``params[:n_coefs]`` and decaying them by ``weight_decay`` (decoupled,
+    as AdamW): where ``state`` (a
     :class:`~skmlp._kernels.cpu.state.KernelState`) runs the
-    kernels, one compiled kernel does both (the penalty's terms folded in,
-    no pass over memory of their own); otherwise the penalty's and the
-    optimizer's ufunc steps."""
-    reference = adding_penalty(optimizer.step, penalty, n_coefs, np)
+    kernels, one compiled kernel does it all (the penalty's terms and the
+    decay folded in, no pass over memory of their own); otherwise the
+    penalty's, the decay's and the optimizer's ufunc steps."""
+    reference = adding_penalty(optimizer.step, penalty, n_coefs, np, weight_decay)
     fused = []  # made at the first large step, so small fits never import numba
     kernels_for = state.for_array
 
@@ -83,14 +84,16 @@ def compiled_step(optimizer, penalty, n_coefs, state):
             reference(params, grads, learning_rate, scratch, total_weight)
             return
         if not fused:
-            if penalty is None:
+            if penalty is None and not weight_decay:
                 fused.append(
                     adding_penalty(
                         fused_step(optimizer, kernels.optimizer_steps), None, 0, np
                     )
                 )
             else:
-                folded = penalised_fused_step(optimizer, kernels, penalty, n_coefs)
+                folded = penalised_fused_step(
+                    optimizer, kernels, penalty, n_coefs, weight_decay
+                )
                 fused.append(reference if folded is None else folded)
         fused[0](params, grads, learning_rate, scratch, total_weight)
 
