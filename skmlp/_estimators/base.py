@@ -127,6 +127,11 @@ class BaseMLPScratch(SavedModelSupport, CallbackSupport, BaseEstimator, metaclas
     def _validation_scorer(self, y_val, sample_weight):
         """Return ``score(output) -> float`` for the validation rows."""
 
+    def _training_targets(self, Y):
+        """The targets the loss is minimised against (the classifier's
+        ``label_smoothing``); held-out scores see ``Y`` itself."""
+        return Y
+
     def _validate_params(self):
         super()._validate_params()
         check_scoring(self.scoring)
@@ -295,7 +300,7 @@ class BaseMLPScratch(SavedModelSupport, CallbackSupport, BaseEstimator, metaclas
             plan,
             network,
             X,
-            backend.to_device(Y),
+            backend.to_device(self._training_targets(Y)),
             None if sample_weight is None else backend.to_device(sample_weight),
             trainer,
             steps=task.steps(
@@ -323,7 +328,7 @@ class BaseMLPScratch(SavedModelSupport, CallbackSupport, BaseEstimator, metaclas
             trainer,
             network,
             backend.input(X),
-            backend.to_device(Y),
+            backend.to_device(self._training_targets(Y)),
             random_state=self._random_state,
             rows=rows,
             validation_score=validation_score,

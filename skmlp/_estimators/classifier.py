@@ -1,13 +1,14 @@
 """MLPClassifierScratch: target encoding, class weights, predict and
 predict_proba."""
 
+from numbers import Real
 from typing import ClassVar
 
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
@@ -46,6 +47,22 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         multilabel targets; ``partial_fit`` takes a dict only. Not in
         scikit-learn's MLP.
 
+    label_smoothing : float, default=0.0
+        Train on smoothed targets, in [0, 1). With several classes (softmax)
+        the one-hot targets become ``(1 - label_smoothing) * onehot +
+        label_smoothing / n_classes``, PyTorch's
+        ``CrossEntropyLoss(label_smoothing=...)``. Binary and multilabel
+        targets (one sigmoid per label) get the binary form of the same
+        rule, ``y * (1 - label_smoothing) + label_smoothing / 2`` per label
+        (``BCEWithLogitsLoss`` on smoothed targets). It discourages
+        overconfident probabilities. ``loss_curve_`` and ``loss_`` report
+        the smoothed loss, the one minimised (as PyTorch reports it);
+        early stopping's ``scoring='loss'`` watches the plain log-loss of
+        the held-out rows, which, like the L2 term left out of it, does
+        not count the regulariser: it measures the held-out data, not the
+        training criterion. Class and sample weights still apply; every
+        solver supports it. Not in scikit-learn's MLP.
+
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
@@ -75,6 +92,7 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
     _parameter_constraints: ClassVar[dict] = {
         **BaseMLPScratch._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
     }
 
     def __init__(
@@ -117,6 +135,7 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         clip_grad_norm=None,
         backend="numpy",
         class_weight=None,
+        label_smoothing=0.0,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -155,6 +174,7 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         self.clip_grad_norm = clip_grad_norm
         self.backend = backend
         self.class_weight = class_weight
+        self.label_smoothing = label_smoothing
 
     @available_if(lambda est: est._check_solver())
     def partial_fit(self, X, y, sample_weight=None, classes=None):
@@ -243,6 +263,18 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
                     "call with `classes=`, or refit."
                 )
         return self._label_binarizer.transform(y)
+
+    def _training_targets(self, Y):
+        """The encoded targets smoothed by ``label_smoothing``: once per fit,
+        so the log-losses and their delta ``p - y`` follow unchanged (they
+        take any targets in [0, 1]). Without smoothing, ``Y`` itself."""
+        if not self.label_smoothing:
+            return Y
+        eps = self.label_smoothing
+        # One column per class under softmax; each sigmoid column is a
+        # two-class problem of its own (the binary form of the same rule).
+        n_classes = Y.shape[1] if self._output_layer() == "softmax" else 2
+        return (Y * (1 - eps) + eps / n_classes).astype(Y.dtype, copy=False)
 
     def _weigh_samples(self, y, sample_weight, dtype):
         """``sample_weight`` times each sample's class weight (scikit-learn's

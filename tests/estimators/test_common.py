@@ -83,7 +83,9 @@ def _expected_failed_checks(estimator):
         ),
         MLPClassifierScratch(dropout=0.1, batch_norm=True),
         MLPRegressorScratch(dropout=0.1, batch_norm=True),
-        MLPClassifierScratch(activation="gelu", weight_init="he_normal"),
+        MLPClassifierScratch(
+            activation="gelu", weight_init="he_normal", label_smoothing=0.1
+        ),
         MLPRegressorScratch(activation="leaky_relu", weight_init="glorot_uniform"),
     ],
     expected_failed_checks=_expected_failed_checks,

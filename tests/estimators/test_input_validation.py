@@ -202,7 +202,7 @@ def test_every_public_parameter_is_validated():
     for Estimator in ESTIMATORS:
         # One estimator's own parameters are tested with their features.
         names = set(Estimator().get_params()) - {
-            "loss", "class_weight", *BAD_LOSS_PARAMETERS
+            "loss", "class_weight", "label_smoothing", *BAD_LOSS_PARAMETERS
         }
         assert names == set(BAD_PARAMETERS), Estimator
     assert set(BAD_LOSS_PARAMETERS) < set(MLPRegressorScratch().get_params())
