@@ -22,7 +22,7 @@ from skmlp.preprocessing import PiecewiseLinearEncoder, RobustSoftClipScaler
 @parametrize_with_checks(
     [
         RobustSoftClipScaler(),
-        RobustSoftClipScaler(clip=1.5),
+        RobustSoftClipScaler(clip=1.5, fill_value=0.0),
         PiecewiseLinearEncoder(),
         PiecewiseLinearEncoder(n_bins=3, extrapolate=False, add_indicator=True),
         PiecewiseLinearEncoder(n_bins=4, target_aware=True, random_state=0),
@@ -75,6 +75,19 @@ def test_scaler_falls_back_to_half_the_range_then_zero():
     out = scaler.transform([[4.0, 7.0], [0.0, 100.0]])
     assert_allclose(out[:, 0], [2 / np.sqrt(1 + (2 / 3) ** 2), 0.0])
     assert_array_equal(out[:, 1], [0.0, 0.0])
+
+
+@pytest.mark.parametrize("fill_value", [0.0, -5.0])
+def test_scaler_fill_value_replaces_only_the_missing_entries(fill_value):
+    X = np.array([[1.0, np.nan], [2.0, 4.0], [np.nan, 8.0], [4.0, 1.0]])
+    kept = RobustSoftClipScaler().fit(X)
+    filled = RobustSoftClipScaler(fill_value=fill_value).fit(X)
+    expected = kept.transform(X)
+    expected[np.isnan(X)] = fill_value
+    np.testing.assert_array_equal(filled.transform(X), expected)
+    np.testing.assert_array_equal(filled.center_, kept.center_)
+    # The caller's array still has its NaN.
+    assert np.isnan(X).sum() == 2
 
 
 def test_scaler_ignores_nan_in_fit_and_keeps_it_in_transform():

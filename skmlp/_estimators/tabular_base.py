@@ -1,0 +1,329 @@
+"""What the tabular estimators share (:mod:`.tabular`): the columns they
+find, the preprocessing they fit, the recipe they train with.
+
+Each estimator is a preprocessing step fitted on the training rows and an
+:class:`~skmlp.MLPClassifierScratch` / :class:`~skmlp.MLPRegressorScratch`
+trained on its output:
+
+- numeric columns: :class:`~skmlp.preprocessing.RobustSoftClipScaler` (a
+  missing value becomes 0, the column's median) beside a
+  :class:`~skmlp.preprocessing.PiecewiseLinearEncoder` of the same column
+  (with a missing-value indicator for columns that had NaN);
+- categorical columns: one-hot, the rarest levels of a column with more than
+  ``max_categories`` pooled into one, a missing value its own level, a level
+  unseen in training all zeros;
+- a regression target: standardised, the predictions mapped back.
+
+The network trains with early stopping on the held-out loss and keeps the
+weights of the best epoch. Everything is in the fitted attributes
+``preprocessor_`` and ``mlp_``, ordinary scikit-learn and skmlp estimators.
+"""
+
+import math
+import warnings
+from numbers import Integral, Real
+from typing import ClassVar
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.compose import ColumnTransformer
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.pipeline import FeatureUnion
+from sklearn.preprocessing import OneHotEncoder
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_array,
+    check_is_fitted,
+    validate_data,
+)
+
+from .._nn import ACTIVATIONS
+from .encoders import PiecewiseLinearEncoder, RobustSoftClipScaler
+
+# The dtype the network trains in: float32 halves the memory traffic of
+# every step, and a table's values carry fewer digits than that.
+TRAINING_DTYPE = np.float32
+
+
+def categorical_columns(X, categorical_features):
+    """The boolean mask of the categorical columns of ``X``.
+
+    ``'from_dtype'`` takes a DataFrame's ``category``, ``object``, string and
+    ``bool`` columns (an array has none); otherwise ``categorical_features``
+    names them, as :class:`~sklearn.ensemble.HistGradientBoostingClassifier`'s
+    parameter does: a boolean mask over the columns, or their indices, or
+    their names (for a DataFrame).
+    """
+    n_features = X.shape[1]
+    if isinstance(categorical_features, str):
+        dtypes = getattr(X, "dtypes", None)
+        if dtypes is None:
+            return np.zeros(n_features, dtype=bool)
+        # kind: 'iufc' numbers; 'b' bool, 'O' object and category, 'T'/'U'
+        # strings -- all categorical.
+        return np.array([getattr(dtype, "kind", "O") not in "iufc" for dtype in dtypes])
+    chosen = np.asarray(categorical_features)
+    if chosen.size == 0:
+        return np.zeros(n_features, dtype=bool)
+    if chosen.dtype.kind == "b":
+        if chosen.shape != (n_features,):
+            raise ValueError(
+                f"categorical_features as a boolean mask must have one entry per "
+                f"column ({n_features}), got shape {chosen.shape}."
+            )
+        return chosen.copy()
+    if chosen.dtype.kind in "iu":
+        if chosen.min() < -n_features or chosen.max() >= n_features:
+            raise ValueError(
+                f"categorical_features holds a column index out of range for "
+                f"{n_features} columns: {chosen.tolist()}."
+            )
+        mask = np.zeros(n_features, dtype=bool)
+        mask[chosen] = True
+        return mask
+    names = getattr(X, "columns", None)
+    if names is None:
+        raise ValueError(
+            "categorical_features names columns, but X has no column names: "
+            "pass a DataFrame, or give the columns' indices or a boolean mask."
+        )
+    names = [str(name) for name in names]
+    missing = sorted(set(map(str, chosen)) - set(names))
+    if missing:
+        raise ValueError(f"categorical_features names columns X does not have: {missing}.")
+    return np.isin(names, chosen.astype(str))
+
+
+def _numeric_encoder(n_bins, random_state):
+    """Robust soft-clipped values (NaN -> 0) beside their piecewise-linear
+    encoding (with a missing-value indicator)."""
+    return FeatureUnion(
+        [
+            ("scaled", RobustSoftClipScaler(fill_value=0.0)),
+            ("piecewise", PiecewiseLinearEncoder(n_bins, add_indicator=True)),
+        ]
+    )
+
+
+def _categorical_encoder(max_categories):
+    return OneHotEncoder(
+        handle_unknown="infrequent_if_exist",
+        max_categories=max_categories,
+        sparse_output=False,
+    )
+
+
+class TabularMLP(BaseEstimator):
+    """The preprocessing, the recipe and the fit shared by both estimators."""
+
+    _parameter_constraints: ClassVar[dict] = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS) - {"identity"})],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_bins": [Interval(Integral, 2, None, closed="left")],
+        "max_categories": [Interval(Integral, 2, None, closed="left"), None],
+        "categorical_features": [StrOptions({"from_dtype"}), "array-like"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "backend": [StrOptions({"numpy", "cupy"})],
+    }
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+    def _mlp_params(self):
+        """The recipe: the inner network's parameters."""
+        return {
+            "hidden_layer_sizes": self.hidden_layer_sizes,
+            "activation": self.activation,
+            "weight_init": "he_uniform",
+            "solver": "adam",
+            "alpha": 0.0,
+            "dropout": self.dropout,
+            "weight_decay": self.weight_decay,
+            "batch_size": self.batch_size,
+            "learning_rate": "cosine",
+            "learning_rate_init": self.learning_rate_init,
+            "max_iter": self.max_iter,
+            "early_stopping": True,
+            "scoring": "loss",
+            "validation_fraction": self.validation_fraction,
+            "n_iter_no_change": self.n_iter_no_change,
+            "tol": 0.0,
+            "random_state": self.random_state,
+            "verbose": self.verbose,
+            "backend": self.backend,
+        }
+
+    def _validate_features(self, X, reset):
+        """Record (``reset``) or check the columns; return ``X`` as the
+        preprocessor takes it: a DataFrame as it is, anything else a 2-D
+        array, of numbers unless some of its columns are categorical."""
+        if not hasattr(X, "iloc"):
+            X = check_array(X, dtype=None, ensure_all_finite="allow-nan")
+        validate_data(self, X, reset=reset, skip_check_array=True)
+        if reset:
+            self.categorical_features_ = categorical_columns(X, self.categorical_features)
+        if not hasattr(X, "iloc") and not self.categorical_features_.any():
+            X = check_array(X, dtype="numeric", ensure_all_finite="allow-nan")
+        return X
+
+    def _fit_preprocessor(self, X, y):
+        X = self._validate_features(X, reset=True)
+        columns = np.arange(X.shape[1])
+        transformers = []
+        numeric = columns[~self.categorical_features_]
+        if numeric.size:
+            transformers.append(
+                ("numeric", _numeric_encoder(self.n_bins, self.random_state), numeric)
+            )
+        categorical = columns[self.categorical_features_]
+        if categorical.size:
+            transformers.append(
+                ("categorical", _categorical_encoder(self.max_categories), categorical)
+            )
+        self.preprocessor_ = ColumnTransformer(transformers, sparse_threshold=0.0)
+        return self.preprocessor_.fit_transform(X, y).astype(TRAINING_DTYPE, copy=False)
+
+    def _encoded(self, X):
+        check_is_fitted(self)
+        X = self._validate_features(X, reset=False)
+        return self.preprocessor_.transform(X).astype(TRAINING_DTYPE, copy=False)
+
+    def _fit_mlp(self, mlp, X, y, sample_weight):
+        """Fit ``mlp`` (made from :meth:`_mlp_params`) to the encoded ``X``."""
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X)
+        n_samples = X.shape[0]
+        n_held_out = math.ceil(self.validation_fraction * n_samples)
+        # A table too small to hold out 2 rows trains on all of them for
+        # max_iter epochs; a small one gets one batch of all its training
+        # rows, quietly.
+        early_stopping = n_held_out >= 2 and n_samples - n_held_out >= 1
+        n_training = n_samples - n_held_out if early_stopping else n_samples
+        mlp.set_params(
+            early_stopping=early_stopping,
+            batch_size=max(1, min(self.batch_size, n_training)),
+        )
+        with warnings.catch_warnings():
+            # The cosine schedule ends at max_iter: training that reaches it
+            # has run its course, not failed to converge.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            self.mlp_ = mlp.fit(X, y, sample_weight=sample_weight)
+        scores = self.mlp_.validation_scores_
+        if scores is None:
+            self.best_epoch_ = self.mlp_.n_iter_
+        elif np.isfinite(scores).any():
+            self.best_epoch_ = int(np.nanargmin(scores)) + 1
+        else:
+            self.best_epoch_ = 0
+        self.n_iter_ = self.mlp_.n_iter_
+        return self
+
+    @property
+    def loss_curve_(self):
+        """The training loss of every epoch (the inner network's)."""
+        return self.mlp_.loss_curve_
+
+    @property
+    def validation_scores_(self):
+        """The held-out loss after every epoch (the inner network's)."""
+        return self.mlp_.validation_scores_
+
+
+SHARED_PARAMETERS = """
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(256, 256, 256)
+        The width of each hidden layer.
+
+    activation : {'relu', 'logistic', 'tanh', 'leaky_relu', 'elu', 'gelu', \
+'silu'}, default='silu'
+        The hidden layers' activation.
+
+    dropout : float in [0, 1), default=0.1
+        Dropout rate of the hidden layers during training.
+
+    learning_rate_init : float, default=1e-3
+        Adam's learning rate at the start of the cosine schedule.
+
+    weight_decay : float, default=0.0
+        Decoupled weight decay (Adam with it is AdamW).
+
+    batch_size : int, default=256
+        Rows per optimizer step.
+
+    max_iter : int, default=100
+        Most epochs, and the length of the cosine schedule.
+
+    n_iter_no_change : int, default=10
+        Epochs without a lower held-out loss before training stops.
+
+    validation_fraction : float in (0, 1), default=0.1
+        Share of the training rows held out to pick the best epoch.
+
+    n_bins : int, default=16
+        Most piecewise-linear bins per numeric column.
+
+    max_categories : int or None, default=32
+        Most one-hot columns per categorical column: its rarest levels share
+        one. None keeps every level.
+
+    categorical_features : 'from_dtype' or array-like, default='from_dtype'
+        The categorical columns. ``'from_dtype'`` takes a DataFrame's
+        ``category``, ``object``, string and ``bool`` columns (an array has
+        none); otherwise a boolean mask over the columns, their indices or
+        their names, as in
+        :class:`~sklearn.ensemble.HistGradientBoostingClassifier`.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights, the held-out split, the shuffles and
+        dropout. An int makes ``fit`` repeatable.
+
+    verbose : bool, default=False
+        Whether to print the loss of every epoch.
+
+    backend : {'numpy', 'cupy'}, default='numpy'
+        Where the network trains: the CPU, or an NVIDIA GPU through CuPy.
+"""
+
+SHARED_ATTRIBUTES = """
+    preprocessor_ : sklearn.compose.ColumnTransformer
+        The fitted preprocessing, from the columns of ``X`` to the
+        network's inputs.
+
+    mlp_ : MLPClassifierScratch or MLPRegressorScratch
+        The fitted network, with the weights of its best epoch.
+
+    categorical_features_ : ndarray of shape (n_features_in_,), dtype bool
+        Which columns were taken as categorical.
+
+    best_epoch_ : int
+        The epoch whose weights are kept (the lowest held-out loss).
+
+    n_iter_ : int
+        Epochs trained.
+
+    loss_curve_ : list of float
+        The training loss of every epoch.
+
+    validation_scores_ : list of float
+        The held-out loss after every epoch.
+
+    n_features_in_ : int
+        Number of columns seen during :meth:`fit`.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the columns seen during :meth:`fit`, when ``X`` has string
+        column names.
+"""

@@ -1,0 +1,289 @@
+"""TabularMLPClassifier / TabularMLPRegressor: the columns they find, the
+preprocessing they fit (checked against the transformers built by hand), the
+target standardisation, early stopping's best epoch, and the estimator
+contract."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.compose import ColumnTransformer
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.preprocessing import OneHotEncoder
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skmlp import (
+    MLPClassifierScratch,
+    MLPRegressorScratch,
+    TabularMLPClassifier,
+    TabularMLPRegressor,
+)
+from skmlp.preprocessing import PiecewiseLinearEncoder, RobustSoftClipScaler
+
+pd = pytest.importorskip("pandas")
+
+# Small and quick: the recipe's width is not what these tests are about.
+QUICK = {"hidden_layer_sizes": (32,), "max_iter": 30, "batch_size": 32, "random_state": 0}
+
+
+def _table(n=240, seed=0):
+    """Numbers with NaN and an outlier, a category, strings, bools."""
+    rng = np.random.RandomState(seed)
+    income = rng.lognormal(10, 1, n)
+    income[::17] = np.nan
+    income[5] = 1e9
+    X = pd.DataFrame(
+        {
+            "income": income,
+            "age": rng.randint(18, 80, n).astype(float),
+            "plan": pd.Categorical(rng.choice(["basic", "plus", "pro"], n)),
+            "city": rng.choice(["Oslo", "Lima", "Pune", None], n).astype(object),
+            "member": rng.rand(n) < 0.4,
+        }
+    )
+    signal = (X["age"] > 45).to_numpy() | (X["plan"] == "pro").to_numpy()
+    return X, signal.astype(int)
+
+
+def _categorical(X, categorical_features="from_dtype"):
+    model = TabularMLPClassifier(
+        **{**QUICK, "max_iter": 1}, categorical_features=categorical_features
+    )
+    return model.fit(X, np.arange(len(X)) % 2).categorical_features_.tolist()
+
+
+def test_categorical_columns_from_dtype_and_by_name_index_or_mask():
+    X, _ = _table(n=40)
+    assert _categorical(X) == [False, False, True, True, True]
+    numeric = X[["income", "age"]]
+    assert _categorical(numeric.to_numpy()) == [False, False]
+    assert _categorical(X, ["plan", "city", "member"]) == [0, 0, 1, 1, 1]
+    assert _categorical(X, [2, 3, -1]) == [0, 0, 1, 1, 1]
+    # An array's categorical columns are named by index or mask.
+    assert _categorical(X.to_numpy(), [2, 3, 4]) == [0, 0, 1, 1, 1]
+    assert _categorical(numeric, np.array([1, 0], dtype=bool)) == [1, 0]
+    assert _categorical(numeric, []) == [False, False]
+
+
+@pytest.mark.parametrize(
+    "categorical_features, message",
+    [
+        (["plan", "colour"], "does not have: \\['colour'\\]"),
+        ([7], "out of range for 5 columns"),
+        (np.array([True, False]), "one entry per column \\(5\\)"),
+    ],
+)
+def test_wrong_categorical_features_are_refused(categorical_features, message):
+    X, y = _table()
+    model = TabularMLPClassifier(categorical_features=categorical_features, **QUICK)
+    with pytest.raises(ValueError, match=message):
+        model.fit(X, y)
+
+
+def test_names_need_a_dataframe():
+    X, y = _table()
+    model = TabularMLPClassifier(categorical_features=["plan"], **QUICK)
+    with pytest.raises(ValueError, match="X has no column names"):
+        model.fit(X[["income", "age"]].to_numpy(), y)
+
+
+def test_the_network_sees_the_hand_built_preprocessing():
+    X, y = _table()
+    model = TabularMLPClassifier(**QUICK).fit(X, y)
+    numeric, categorical = X[["income", "age"]], X[["plan", "city", "member"]]
+    scaled = RobustSoftClipScaler().fit_transform(numeric)
+    scaled[np.isnan(numeric.to_numpy())] = 0.0
+    piecewise = PiecewiseLinearEncoder(16, add_indicator=True).fit_transform(numeric)
+    one_hot = OneHotEncoder(
+        handle_unknown="infrequent_if_exist", max_categories=32, sparse_output=False
+    ).fit_transform(categorical)
+    expected = np.hstack([scaled, piecewise, one_hot]).astype(np.float32)
+    encoded = model.preprocessor_.transform(X).astype(np.float32)
+    np.testing.assert_array_equal(encoded, expected)
+    assert model.mlp_.n_features_in_ == expected.shape[1]
+    # A missing value is the median after scaling; the indicator says so.
+    names = list(model.preprocessor_.get_feature_names_out())
+    assert "numeric__piecewise__income_missing" in names
+    assert isinstance(model.preprocessor_, ColumnTransformer)
+
+
+def test_predictions_are_the_inner_networks_on_the_encoded_rows():
+    X, y = _table()
+    model = TabularMLPClassifier(**QUICK).fit(X, y)
+    encoded = model.preprocessor_.transform(X).astype(np.float32)
+    np.testing.assert_array_equal(model.predict(X), model.mlp_.predict(encoded))
+    proba = model.predict_proba(X)
+    assert proba.dtype == np.float64
+    np.testing.assert_array_equal(proba, model.mlp_.predict_proba(encoded))
+    np.testing.assert_allclose(np.exp(model.predict_log_proba(X)), proba)
+    assert model.score(X, y) > 0.8
+
+
+def test_unseen_levels_and_missing_values_at_predict():
+    X, y = _table()
+    model = TabularMLPClassifier(**QUICK).fit(X, y)
+    new = X.head(4).copy()
+    new["city"] = ["Quito", None, "Oslo", "Quito"]
+    new.loc[new.index[0], "age"] = np.nan
+    assert model.predict_proba(new).shape == (4, 2)
+
+
+def test_the_users_table_is_left_as_it_was():
+    X, y = _table()
+    before = X.copy()
+    TabularMLPClassifier(**QUICK).fit(X, y).predict(X)
+    pd.testing.assert_frame_equal(X, before)
+
+
+def test_regression_targets_are_standardised_and_mapped_back():
+    X, y = _table()
+    target = 3.0 * X["age"].to_numpy() + 50.0 * y
+    model = TabularMLPRegressor(**QUICK).fit(X, target)
+    np.testing.assert_allclose(model.target_mean_, [target.mean()])
+    np.testing.assert_allclose(model.target_scale_, [target.std()])
+    encoded = model.preprocessor_.transform(X).astype(np.float32)
+    inner = model.mlp_.predict(encoded).astype(np.float64)
+    np.testing.assert_array_equal(
+        model.predict(X), inner * model.target_scale_[0] + model.target_mean_[0]
+    )
+    # The network sees the same standardised targets whatever their units.
+    shifted = TabularMLPRegressor(**QUICK).fit(X, 1000.0 * target - 7.0)
+    np.testing.assert_allclose(
+        shifted.predict(X), 1000.0 * model.predict(X) - 7.0, rtol=1e-4
+    )
+    assert model.score(X, target) > 0.8
+
+
+def test_weighted_target_statistics_and_two_outputs():
+    X, _y = _table()
+    targets = np.column_stack([X["age"].to_numpy(), np.zeros(len(X)) + 4.0])
+    weights = np.linspace(0.5, 2.0, len(X))
+    model = TabularMLPRegressor(**QUICK).fit(X, targets, sample_weight=weights)
+    np.testing.assert_allclose(
+        model.target_mean_, np.average(targets, axis=0, weights=weights)
+    )
+    # A constant target is divided by 1, not 0.
+    assert model.target_scale_[1] == 1.0
+    assert model.predict(X).shape == (len(X), 2)
+
+
+@pytest.mark.parametrize("Estimator", [TabularMLPClassifier, TabularMLPRegressor])
+def test_the_best_epochs_weights_are_kept(Estimator):
+    X, y = _table()
+    model = Estimator(**{**QUICK, "max_iter": 40, "n_iter_no_change": 3}).fit(X, y)
+    scores = model.validation_scores_
+    assert model.best_epoch_ == int(np.argmin(scores)) + 1
+    assert model.n_iter_ == len(scores) == len(model.loss_curve_)
+    assert model.mlp_.scoring == "loss"
+    assert model.mlp_.best_validation_score_ == min(scores)
+
+
+def test_a_table_too_small_to_hold_out_trains_on_every_row():
+    X, y = _table(n=10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = TabularMLPClassifier(**QUICK).fit(X, y)
+    assert model.validation_scores_ is None
+    # The stop rule then watches the training loss; the last epoch is kept.
+    assert model.best_epoch_ == model.n_iter_ <= QUICK["max_iter"]
+    assert model.mlp_.batch_size == 10
+
+
+def test_the_recipe_warns_neither_of_its_batch_size_nor_of_its_schedules_end():
+    X, y = _table(n=60)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        warnings.simplefilter("error", UserWarning)
+        model = TabularMLPClassifier(**{**QUICK, "batch_size": 256, "n_iter_no_change": 100})
+        model.fit(X, y)
+    assert model.n_iter_ == model.max_iter and model.mlp_.batch_size == 60 - 6
+
+
+@pytest.mark.parametrize("Estimator", [TabularMLPClassifier, TabularMLPRegressor])
+def test_random_state_makes_fits_repeatable(Estimator):
+    X, y = _table()
+    first = Estimator(**QUICK).fit(X, y).predict(X)
+    np.testing.assert_array_equal(first, Estimator(**QUICK).fit(X, y).predict(X))
+    other = Estimator(**{**QUICK, "random_state": 1}).fit(X, y)
+    if Estimator is TabularMLPRegressor:
+        assert not np.array_equal(first, other.predict(X))
+
+
+def test_the_recipe_reaches_the_network():
+    X, y = _table()
+    model = TabularMLPClassifier(
+        **{**QUICK, "batch_size": 64}, dropout=0.2, weight_decay=0.01, label_smoothing=0.1
+    ).fit(X, y)
+    inner = model.mlp_.get_params()
+    assert isinstance(model.mlp_, MLPClassifierScratch)
+    assert inner["dropout"] == 0.2 and inner["weight_decay"] == 0.01
+    assert inner["label_smoothing"] == 0.1 and inner["batch_size"] == 64
+    assert inner["activation"] == "silu" and inner["learning_rate"] == "cosine"
+    assert inner["early_stopping"] and inner["scoring"] == "loss"
+    regressor = TabularMLPRegressor(**QUICK).fit(X, y.astype(float))
+    assert isinstance(regressor.mlp_, MLPRegressorScratch)
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"dropout": 1.0}, "dropout"),
+        ({"n_bins": 1}, "n_bins"),
+        ({"activation": "identity"}, "activation"),
+        ({"max_categories": 1}, "max_categories"),
+        ({"categorical_features": "auto"}, "categorical_features"),
+        ({"validation_fraction": 0.0}, "validation_fraction"),
+    ],
+)
+def test_invalid_parameters_are_refused_at_fit(params, message):
+    X, y = _table(n=40)
+    with pytest.raises(ValueError, match=message):
+        TabularMLPClassifier(**params).fit(X, y)
+
+
+@pytest.mark.parametrize("Estimator", [TabularMLPClassifier, TabularMLPRegressor])
+def test_pickle_round_trip(Estimator):
+    X, y = _table()
+    model = Estimator(**QUICK).fit(X, y)
+    loaded = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    assert type(loaded).__module__ == "skmlp"
+
+
+@pytest.mark.parametrize("Estimator", [TabularMLPClassifier, TabularMLPRegressor])
+def test_skops_round_trip_trusts_skmlps_classes_only(Estimator):
+    sio = pytest.importorskip("skops.io")
+    X, y = _table()
+    model = Estimator(**QUICK).fit(X, y)
+    data = sio.dumps(model)
+    untrusted = sio.get_untrusted_types(data=data)
+    assert all(name.startswith("skmlp.") for name in untrusted), untrusted
+    loaded = sio.loads(data, trusted=untrusted)
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+def _expected_failed_checks(estimator):
+    return {
+        "check_sample_weight_equivalence_on_dense_data": (
+            "the held-out split and the dropout masks are per row, not weighted"
+        ),
+        # rtol 1e-7 is float64's; BLAS blocks a float32 product by the
+        # batch's rows, so an output can move in its last bits.
+        "check_methods_subset_invariance": (
+            "the network computes in float32: a row's output can move by "
+            "~1e-7 relative with the rows beside it"
+        ),
+    }
+
+
+@parametrize_with_checks(
+    # Narrower than the default: the contract does not depend on the width.
+    [
+        TabularMLPClassifier((64, 64), max_iter=50, random_state=0),
+        TabularMLPRegressor((64, 64), max_iter=50, random_state=0),
+    ],
+    expected_failed_checks=_expected_failed_checks,
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
