@@ -287,3 +287,51 @@ def _expected_failed_checks(estimator):
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+def _damaged(model, **changes):
+    # A copy: __getstate__ may return the model's own __dict__.
+    state = {**model.__getstate__(), **changes}
+    loaded = type(model).__new__(type(model))
+    loaded.__setstate__(state)
+    return loaded
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"mlp_": MLPRegressorScratch()}, "mlp_ is a MLPRegressorScratch"),
+        ({"categorical_features_": np.zeros(4, bool)}, "categorical_features_"),
+        ({"classes_": np.array([0, 2])}, "classes_ are not mlp_'s"),
+    ],
+)
+def test_an_inconsistent_saved_classifier_never_loads(changes, message):
+    X, y = _table(n=80)
+    model = TabularMLPClassifier(**QUICK).fit(X, y)
+    with pytest.raises(ValueError, match=message):
+        _damaged(model, **changes)
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"target_mean_": np.zeros(2)}, "target_mean_ is not one float per output"),
+        ({"target_scale_": np.array([0.0])}, "target_scale_ is not positive"),
+        ({"target_mean_": np.array([np.nan])}, "not finite"),
+    ],
+)
+def test_an_inconsistent_saved_regressor_never_loads(changes, message):
+    X, y = _table(n=80)
+    model = TabularMLPRegressor(**QUICK).fit(X, y.astype(float))
+    with pytest.raises(ValueError, match=message):
+        _damaged(model, **changes)
+
+
+def test_a_preprocessor_of_another_width_never_loads():
+    X, y = _table(n=80)
+    model = TabularMLPClassifier(**QUICK).fit(X, y)
+    other = TabularMLPClassifier(**{**QUICK, "n_bins": 4}).fit(X, y)
+    with pytest.raises(ValueError, match="preprocessor_ gives .* features and mlp_ takes"):
+        _damaged(model, preprocessor_=other.preprocessor_)
+    # Intact, it loads as it was saved.
+    np.testing.assert_array_equal(_damaged(model).predict_proba(X), model.predict_proba(X))

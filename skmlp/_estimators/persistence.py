@@ -323,3 +323,47 @@ def _check_saved_output(model):
             f"The saved out_activation_={value!r} is not {expected!r}, the output "
             f"layer of {source}: {changed_by_set_params}{_DAMAGED}"
         )
+
+
+def check_saved_tabular(model, network_class):
+    """The checks of a loaded tabular estimator: its network (already checked
+    by its own loading) is a ``network_class``, takes as many inputs as its
+    preprocessor gives, and predicts the estimator's classes or as many
+    targets as it standardised; the columns it took as categorical are one
+    per column."""
+    network = getattr(model, "mlp_", None)
+    if type(network) is not network_class:
+        raise ValueError(
+            f"The saved mlp_ is a {type(network).__name__}, not the "
+            f"{network_class.__name__} a {type(model).__name__} trains: {_DAMAGED}"
+        )
+    mask = np.asarray(getattr(model, "categorical_features_", None))
+    if mask.dtype != bool or mask.shape != (getattr(model, "n_features_in_", -1),):
+        raise ValueError(
+            f"The saved categorical_features_ is not one bool per column of "
+            f"n_features_in_: {_DAMAGED}"
+        )
+    n_encoded = len(model.preprocessor_.get_feature_names_out())
+    if n_encoded != network.n_features_in_:
+        raise ValueError(
+            f"The saved preprocessor_ gives {n_encoded} features and mlp_ takes "
+            f"{network.n_features_in_}: {_DAMAGED}"
+        )
+    if is_classifier(model):
+        if not np.array_equal(model.classes_, network.classes_):
+            raise ValueError(f"The saved classes_ are not mlp_'s: {_DAMAGED}")
+        return
+    for name in ("target_mean_", "target_scale_"):
+        value = np.asarray(getattr(model, name, None))
+        if value.dtype.kind != "f" or value.shape != (network.n_outputs_,):
+            raise ValueError(
+                f"The saved {name} is not one float per output of mlp_ "
+                f"({network.n_outputs_}): {_DAMAGED}"
+            )
+    scale = model.target_scale_
+    if not (np.isfinite(model.target_mean_).all() and np.isfinite(scale).all()):
+        raise ValueError(f"The saved target_mean_ and target_scale_ are not finite: {_DAMAGED}")
+    if not (scale > 0).all():
+        raise ValueError(
+            f"The saved target_scale_ is not positive: {_DAMAGED}"
+        )

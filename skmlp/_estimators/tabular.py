@@ -76,6 +76,8 @@ class TabularMLPClassifier(ClassifierMixin, TabularMLP):
     """
     )
 
+    _network_class = MLPClassifierScratch
+
     _parameter_constraints: ClassVar[dict] = {
         **TabularMLP._parameter_constraints,
         "label_smoothing": [Interval(Real, 0, 1, closed="left")],
@@ -144,7 +146,7 @@ class TabularMLPClassifier(ClassifierMixin, TabularMLP):
             )
         check_classification_targets(y)
         encoded = self._fit_preprocessor(X, y)
-        mlp = MLPClassifierScratch(**self._mlp_params(), label_smoothing=self.label_smoothing)
+        mlp = self._network_class(**self._mlp_params(), label_smoothing=self.label_smoothing)
         self._fit_mlp(mlp, encoded, y, sample_weight)
         self.classes_ = self.mlp_.classes_
         return self
@@ -243,6 +245,8 @@ class TabularMLPRegressor(RegressorMixin, TabularMLP):
     """
     )
 
+    _network_class = MLPRegressorScratch
+
     def __init__(
         self,
         hidden_layer_sizes=(256, 256, 256),
@@ -314,7 +318,7 @@ class TabularMLPRegressor(RegressorMixin, TabularMLP):
             y.shape[1:]
         )
         encoded = self._fit_preprocessor(X, y)
-        mlp = MLPRegressorScratch(**self._mlp_params())
+        mlp = self._network_class(**self._mlp_params())
         return self._fit_mlp(mlp, encoded, standardised.astype(TRAINING_DTYPE), sample_weight)
 
     def predict(self, X):

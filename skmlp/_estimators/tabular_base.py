@@ -40,6 +40,7 @@ from sklearn.utils.validation import (
 
 from .._nn import ACTIVATIONS
 from .encoders import PiecewiseLinearEncoder, RobustSoftClipScaler
+from .persistence import check_saved_tabular
 
 # The dtype the network trains in: float32 halves the memory traffic of
 # every step, and a table's values carry fewer digits than that.
@@ -134,6 +135,13 @@ class TabularMLP(BaseEstimator):
         "verbose": ["verbose"],
         "backend": [StrOptions({"numpy", "cupy"})],
     }
+
+    def __setstate__(self, state):
+        """Load, and refuse a fitted model whose parts do not fit together
+        (:func:`~.persistence.check_saved_tabular`)."""
+        super().__setstate__(state)
+        if "mlp_" in state:
+            check_saved_tabular(self, self._network_class)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
