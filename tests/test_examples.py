@@ -36,6 +36,7 @@ SLOW_EXAMPLES = {
     "plot_mlp_training_curves",
     "plot_skmlp_vs_sklearn",
     "plot_dropout_batch_norm",
+    "plot_tabular",
 }
 # The pages whose code runs: the getting-started page and the user guide.
 # The GPU page's code sketches a session on a device and is not run here.
