@@ -25,12 +25,14 @@ OLDEST_OPSET = 7
 """The oldest ``target_opset`` the graphs are built for: Add, Sub, Mul and
 Div broadcast from opset 7 on, and onnxruntime runs no older model."""
 
-FIRST_OPSET = {"Max": 8, "Min": 8, "Erf": 9}
+FIRST_OPSET = {"Max": 8, "Min": 8, "Erf": 9, "IsNaN": 9, "Where": 9, "Equal": 11}
 """Operator -> the first opset in which it has the form the graphs use,
 with float32 and float64 kernels in onnxruntime, for those newer than
 :data:`OLDEST_OPSET`: Max and Min broadcast a constant from opset 8 (and
-onnxruntime has no float64 kernel of their opset-6 form); Erf exists from
-opset 9. The leaky ReLU and ELU use Max or Min, GELU uses Erf."""
+onnxruntime has no float64 kernel of their opset-6 form); Erf, IsNaN and
+Where exist from opset 9; Equal compares floats from opset 11. The leaky
+ReLU and ELU use Max or Min, GELU uses Erf; the encoders' missing values
+use IsNaN and Where, the tabular estimators' one-hot columns Equal."""
 
 
 CLASSIFIER_OPTIONS = {

@@ -5,6 +5,15 @@ and :class:`MLPRegressorScratch` with skl2onnx, so that
 ``skl2onnx.to_onnx(model, X_sample)`` converts them, bare or as a step of a
 Pipeline. Needs the ``onnx`` extra (``pip install skmlp[onnx]``).
 
+It registers converters for :class:`~skmlp.TabularMLPClassifier`,
+:class:`~skmlp.TabularMLPRegressor` and the encoders of
+:mod:`skmlp.preprocessing` too (``skmlp._onnx_tabular``,
+``skmlp._onnx_encoders``): the encoders from opset 9 (missing values need
+IsNaN), a tabular model with categorical columns from opset 11.
+:func:`tabular_initial_types` types a DataFrame's columns as the tabular
+converter needs them (a category column as strings), and
+:func:`tabular_inputs` turns rows into the graph's inputs.
+
 The graph is built layer by layer from the same network skmlp predicts
 with, through registries keyed by the names skmlp uses: :data:`LAYERS` (the
 layer classes of ``skmlp._nn.layers``), :data:`HIDDEN_ACTIVATIONS`
@@ -31,6 +40,7 @@ import numpy as np
 from skl2onnx import update_registered_converter
 from skl2onnx.proto import onnx_proto
 
+from . import _onnx_encoders, _onnx_tabular  # noqa: F401  (they register theirs)
 from ._backends import NumpyBackend
 from ._estimators import fitted_predictor
 from ._estimators.classifier import MLPClassifierScratch
@@ -47,6 +57,7 @@ from ._onnx_graph import (
     onnx_labels,
     tensor_type,
 )
+from ._onnx_tabular import tabular_initial_types, tabular_inputs
 
 __all__ = [
     "FIRST_OPSET",
@@ -54,6 +65,8 @@ __all__ = [
     "LAYERS",
     "OLDEST_OPSET",
     "OUTPUTS",
+    "tabular_initial_types",
+    "tabular_inputs",
 ]
 
 
