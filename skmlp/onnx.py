@@ -5,6 +5,15 @@ and :class:`MLPRegressorScratch` with skl2onnx, so that
 ``skl2onnx.to_onnx(model, X_sample)`` converts them, bare or as a step of a
 Pipeline. Needs the ``onnx`` extra (``pip install skmlp[onnx]``).
 
+It registers converters for :class:`~skmlp.TabularMLPClassifier`,
+:class:`~skmlp.TabularMLPRegressor` and the encoders of
+:mod:`skmlp.preprocessing` too (``skmlp._onnx_tabular``,
+``skmlp._onnx_encoders``): the encoders from opset 9 (missing values need
+IsNaN), a tabular model with categorical columns from opset 11.
+:func:`tabular_initial_types` types a DataFrame's columns as the tabular
+converter needs them (a category column as strings), and
+:func:`tabular_inputs` turns rows into the graph's inputs.
+
 The graph is built layer by layer from the same network skmlp predicts
 with, through registries keyed by the names skmlp uses: :data:`LAYERS` (the
 layer classes of ``skmlp._nn.layers``), :data:`HIDDEN_ACTIVATIONS`
@@ -29,93 +38,36 @@ that needs them raises a ValueError naming the opset that works.
 
 import numpy as np
 from skl2onnx import update_registered_converter
-from skl2onnx.common.data_types import (
-    DoubleTensorType,
-    FloatTensorType,
-    Int64TensorType,
-    StringTensorType,
-)
-from skl2onnx.common.utils_classifier import get_label_classes
 from skl2onnx.proto import onnx_proto
 
+from . import _onnx_encoders, _onnx_tabular  # noqa: F401  (they register theirs)
 from ._backends import NumpyBackend
 from ._estimators import fitted_predictor
 from ._estimators.classifier import MLPClassifierScratch
 from ._estimators.regressor import MLPRegressorScratch
+from ._onnx_graph import (
+    CLASSIFIER_OPTIONS,
+    FIRST_OPSET,
+    OLDEST_OPSET,
+    PROTO_TYPES,
+    Graph,
+    classifier_shapes,
+    computation_dtype,
+    multilabel,
+    onnx_labels,
+    tensor_type,
+)
+from ._onnx_tabular import tabular_initial_types, tabular_inputs
 
-__all__ = ["FIRST_OPSET", "HIDDEN_ACTIVATIONS", "LAYERS", "OLDEST_OPSET", "OUTPUTS"]
-
-
-_PROTO_TYPES = {
-    "float32": onnx_proto.TensorProto.FLOAT,
-    "float64": onnx_proto.TensorProto.DOUBLE,
-    "int64": onnx_proto.TensorProto.INT64,
-}
-
-
-OLDEST_OPSET = 7
-"""The oldest ``target_opset`` the graphs are built for: Add, Sub, Mul and
-Div broadcast from opset 7 on, and onnxruntime runs no older model."""
-
-FIRST_OPSET = {"Max": 8, "Min": 8, "Erf": 9}
-"""Operator -> the first opset in which it has the form the graphs use,
-with float32 and float64 kernels in onnxruntime, for those newer than
-:data:`OLDEST_OPSET`: Max and Min broadcast a constant from opset 8 (and
-onnxruntime has no float64 kernel of their opset-6 form); Erf exists from
-opset 9. The leaky ReLU and ELU use Max or Min, GELU uses Erf."""
-
-
-class _Graph:
-    """Adds uniquely named nodes and constants, in the dtype of one
-    conversion, to the ONNX graph skl2onnx is building, refusing an operator
-    that the conversion's ``target_opset`` does not have."""
-
-    def __init__(self, scope, container, dtype):
-        self._scope, self._container = scope, container
-        self.dtype = np.dtype(dtype)
-        self.opset = container.target_opset_onnx
-        if self.opset < OLDEST_OPSET:
-            raise ValueError(
-                f"skmlp's ONNX graphs need target_opset={OLDEST_OPSET} or newer "
-                f"(got {self.opset}): they use Add and Mul with broadcasting, "
-                f"which ONNX has from opset {OLDEST_OPSET}, the oldest opset "
-                f"onnxruntime runs. Convert with target_opset={OLDEST_OPSET} or "
-                "newer."
-            )
-
-    def constant(self, value, dtype=None):
-        """Add ``value`` (in the conversion's dtype unless ``dtype`` says
-        otherwise; strings as UTF-8); return its name."""
-        value = np.asarray(value, dtype=dtype or self.dtype)
-        name = self._scope.get_unique_variable_name("const")
-        if value.dtype.kind == "U":
-            proto_type = onnx_proto.TensorProto.STRING
-            content = [v.encode("utf-8") for v in value.ravel()]
-        else:
-            proto_type, content = _PROTO_TYPES[value.dtype.name], value.ravel()
-        self._container.add_initializer(name, proto_type, list(value.shape), content)
-        return name
-
-    def node(self, op_type, inputs, output=None, **attributes):
-        """Add ``op_type`` applied to ``inputs``; return its output's name."""
-        first = FIRST_OPSET.get(op_type, OLDEST_OPSET)
-        if self.opset < first:
-            raise ValueError(
-                f"This model's ONNX graph needs the operator {op_type}, which "
-                f"ONNX has in the form used here from opset {first} on, but "
-                f"target_opset is {self.opset}. Convert with "
-                f"target_opset={first} or newer."
-            )
-        output = output or self._scope.get_unique_variable_name(op_type.lower())
-        self._container.add_node(
-            op_type,
-            inputs,
-            output,
-            op_domain="",
-            name=self._scope.get_unique_operator_name(op_type),
-            **attributes,
-        )
-        return output
+__all__ = [
+    "FIRST_OPSET",
+    "HIDDEN_ACTIVATIONS",
+    "LAYERS",
+    "OLDEST_OPSET",
+    "OUTPUTS",
+    "tabular_initial_types",
+    "tabular_inputs",
+]
 
 
 def _op(op_type, **attributes):
@@ -154,9 +106,9 @@ def _gelu(graph, x):
     else:
         # onnxruntime has Erf in float32 only: a float64 graph computes it
         # there (relative error ~1e-7) and casts back.
-        single = graph.node("Cast", [scaled], to=_PROTO_TYPES["float32"])
+        single = graph.node("Cast", [scaled], to=PROTO_TYPES["float32"])
         erf = graph.node(
-            "Cast", [graph.node("Erf", [single])], to=_PROTO_TYPES["float64"]
+            "Cast", [graph.node("Erf", [single])], to=PROTO_TYPES["float64"]
         )
     one_plus = graph.node("Add", [erf, graph.constant(1)])
     half_x = graph.node("Mul", [x, graph.constant(0.5)])
@@ -280,7 +232,7 @@ def _kind(layer):
 def _network_output(graph, model, input_name):
     """The output of the fitted ``model``'s network for ``input_name``."""
     network = fitted_predictor(model).network(NumpyBackend(), graph.dtype)
-    x = graph.node("Cast", [input_name], to=_PROTO_TYPES[graph.dtype.name])
+    x = graph.node("Cast", [input_name], to=PROTO_TYPES[graph.dtype.name])
     *hidden, output = network.layers
     i = 0
     while i < len(hidden):
@@ -295,48 +247,12 @@ def _network_output(graph, model, input_name):
     return OUTPUTS[output.name](graph, x)
 
 
-def _computation_dtype(operator):
-    """float64 for float64 input, else float32 (skl2onnx's convention)."""
-    is_double = isinstance(operator.inputs[0].type, DoubleTensorType)
-    return np.float64 if is_double else np.float32
-
-
-def _tensor_type(dtype):
-    return DoubleTensorType if dtype == np.float64 else FloatTensorType
-
-
-def _multilabel(model):
-    return model._label_binarizer.y_type_ == "multilabel-indicator"
-
-
-def _onnx_labels(operator):
-    """The class labels as the graph outputs them: strings, or int64 for
-    integer, boolean and float classes (scikit-learn's classification targets
-    take integral floats only)."""
-    classes = np.asarray(get_label_classes(operator.scope_inst, operator.raw_operator))
-    return classes.astype(str if classes.dtype.kind in "OUS" else np.int64)
-
-
-def _classifier_shapes(operator):
-    model = operator.raw_operator
-    n_rows = operator.inputs[0].get_first_dimension()
-    n_columns = len(model.classes_)
-    if _multilabel(model):
-        operator.outputs[0].type = Int64TensorType([n_rows, n_columns])
-    elif _onnx_labels(operator).dtype.kind == "U":
-        operator.outputs[0].type = StringTensorType([n_rows])
-    else:
-        operator.outputs[0].type = Int64TensorType([n_rows])
-    dtype = _computation_dtype(operator)
-    operator.outputs[1].type = _tensor_type(dtype)([n_rows, n_columns])
-
-
 def _convert_classifier(scope, operator, container):
     model = operator.raw_operator
     labels_out, proba_out = (v.full_name for v in operator.outputs)
-    graph = _Graph(scope, container, _computation_dtype(operator))
+    graph = Graph(scope, container, computation_dtype(operator))
     p = _network_output(graph, model, operator.inputs[0].full_name)
-    if _multilabel(model):
+    if multilabel(model):
         graph.node("Identity", [p], output=proba_out)
         positive = graph.node("Greater", [p, graph.constant(0.5)])
         graph.node("Cast", [positive], output=labels_out, to=onnx_proto.TensorProto.INT64)
@@ -354,20 +270,20 @@ def _convert_classifier(scope, operator, container):
     # ArgMax takes the first of equal maxima: for [1 - p, p] the negative
     # class at p = 0.5, as predict's threshold p > 0.5 does.
     best = graph.node("ArgMax", [proba_out], axis=1, keepdims=0)
-    classes = _onnx_labels(operator)
+    classes = onnx_labels(operator)
     graph.node("Gather", [graph.constant(classes, classes.dtype), best], output=labels_out)
 
 
 def _regressor_shapes(operator):
     n_rows = operator.inputs[0].get_first_dimension()
-    dtype = _computation_dtype(operator)
-    operator.outputs[0].type = _tensor_type(dtype)(
+    dtype = computation_dtype(operator)
+    operator.outputs[0].type = tensor_type(dtype)(
         [n_rows, operator.raw_operator.n_outputs_]
     )
 
 
 def _convert_regressor(scope, operator, container):
-    graph = _Graph(scope, container, _computation_dtype(operator))
+    graph = Graph(scope, container, computation_dtype(operator))
     values = _network_output(graph, operator.raw_operator, operator.inputs[0].full_name)
     graph.node("Identity", [values], output=operator.outputs[0].full_name)
 
@@ -375,14 +291,9 @@ def _convert_regressor(scope, operator, container):
 update_registered_converter(
     MLPClassifierScratch,
     "SkmlpMLPClassifierScratch",
-    _classifier_shapes,
+    classifier_shapes,
     _convert_classifier,
-    # skl2onnx's classifier options, handled by its classifier parser.
-    options={
-        "zipmap": [True, False, "columns"],
-        "output_class_labels": [False, True],
-        "nocl": [True, False],
-    },
+    options=CLASSIFIER_OPTIONS,
 )
 update_registered_converter(
     MLPRegressorScratch,
