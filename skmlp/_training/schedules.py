@@ -57,7 +57,7 @@ class LearningRateSchedule:
     @property
     def per_batch(self):
         """Whether the rate moves at every step, not only at epoch ends."""
-        return self.unit == "batch"
+        return self.unit == "batch" and self.kind in PER_BATCH_SCHEDULES
 
     def after_epoch(self, rate, epochs_done, samples_seen):
         """The rate to use once ``epochs_done`` epochs have been trained."""
