@@ -177,3 +177,30 @@ def interrupt_after(monkeypatch, n_calls):
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(Network, "loss_gradient", loss_gradient)
+
+
+# ------------------------------------------------------- a network's twin in torch
+def initial_weights(units, seed):
+    """skmlp's (and scikit-learn's) Glorot-uniform draws for tanh units."""
+    rng = np.random.RandomState(seed)
+    coefs, intercepts = [], []
+    for fan_in, fan_out in itertools.pairwise(units):
+        bound = np.sqrt(6 / (fan_in + fan_out))
+        coefs.append(rng.uniform(-bound, bound, (fan_in, fan_out)))
+        intercepts.append(rng.uniform(-bound, bound, fan_out))
+    return coefs, intercepts
+
+
+def torch_copy(coefs, intercepts):
+    """nn.Sequential of tanh layers holding these weights (PyTorch must be
+    installed: the caller skips without it)."""
+    import torch
+
+    layers = []
+    for W, b in zip(coefs, intercepts):
+        linear = torch.nn.Linear(*W.shape, dtype=torch.float64)
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(W.T))
+            linear.bias.copy_(torch.from_numpy(b))
+        layers += [linear, torch.nn.Tanh()]
+    return torch.nn.Sequential(*layers[:-1])

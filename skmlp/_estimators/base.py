@@ -35,6 +35,7 @@ from .._nn import (
     INITIALIZERS,
 )
 from .._training import (
+    SCHEDULE_UNITS,
     SCHEDULES,
     SOLVERS,
     CallbackSupport,
@@ -79,6 +80,8 @@ class BaseMLPScratch(SavedModelSupport, CallbackSupport, BaseEstimator, metaclas
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate": [StrOptions(set(SCHEDULES))],
+        "schedule_unit": [StrOptions(set(SCHEDULE_UNITS))],
+        "warmup": [Interval(Real, 0, None, closed="left")],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],

@@ -132,6 +132,8 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         scoring=None,
         l1=0.0,
         weight_decay=0.0,
+        schedule_unit="epoch",
+        warmup=0.0,
         clip_grad_norm=None,
         backend="numpy",
         class_weight=None,
@@ -171,6 +173,8 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         self.scoring = scoring
         self.l1 = l1
         self.weight_decay = weight_decay
+        self.schedule_unit = schedule_unit
+        self.warmup = warmup
         self.clip_grad_norm = clip_grad_norm
         self.backend = backend
         self.class_weight = class_weight

@@ -68,8 +68,10 @@ PARAMETERS = """\
 
     learning_rate : {'constant', 'invscaling', 'adaptive', 'step', 'cosine'}, \
 default='constant'
-        Learning-rate schedule, applied at the end of every epoch and, unlike
-        scikit-learn (where it only affects 'sgd'), for every solver.
+        Learning-rate schedule, applied at the end of every epoch (before
+        every step with ``schedule_unit='batch'``) and, unlike scikit-learn
+        (where it only affects 'sgd'), for every solver; ``warmup`` adds a
+        linear warmup to any of them.
 
         - 'constant': ``learning_rate_init`` throughout.
         - 'invscaling': ``learning_rate_init / (t + 1) ** power_t``, ``t`` the
@@ -181,6 +183,33 @@ default='constant'
 
     gamma : float, default=0.1
         Factor of each decay of the 'step' schedule. Not in scikit-learn.
+
+    schedule_unit : {'epoch', 'batch'}, default='epoch'
+        The clock of the learning-rate schedule. 'epoch' moves the rate at
+        the end of every epoch. 'batch' evaluates 'cosine' and 'invscaling'
+        before every step, with ``n`` steps per epoch (``n =
+        ceil(n_training_rows / batch_size)``, the rows left after the
+        ``early_stopping`` split): 'cosine' at the fractional epoch ``e + k /
+        n`` of step ``k`` of epoch ``e``, PyTorch's ``CosineAnnealingLR(T_max
+        = max_iter * n)`` stepped after every batch (restarting past it as
+        ``CosineAnnealingWarmRestarts(T_0 = max_iter * n)``); 'invscaling'
+        with ``t`` the samples trained on before the step. 'constant',
+        'adaptive' and 'step' move on whole epochs or plateaus, so the unit
+        changes nothing for them. Not with 'lbfgs'. Not in scikit-learn.
+
+    warmup : float, default=0.0
+        Epochs (a fraction allowed) of linear warmup: the first ``W =
+        ceil(warmup * n)`` steps ``s = 0, ..., W - 1`` of training (counted
+        over every ``partial_fit`` call and kept by ``warm_start``; a new
+        ``fit`` starts again) take the schedule's rate times ``(s + 1) /
+        W``. With any ``learning_rate`` and ``schedule_unit``: PyTorch's
+        ``LinearLR(start_factor=1 / W, end_factor=1, total_iters=W - 1)``
+        chained with the schedule (``ChainedScheduler``), stepped after every
+        batch. For example, ``learning_rate='cosine', schedule_unit='batch',
+        warmup=1`` with 10 batches per epoch takes 1/10, 2/10, ..., 10/10 of
+        the cosine's rate in the first epoch's 10 steps, then the cosine
+        alone. 0 (or a ``W`` of 1) warms nothing up. Not with 'lbfgs'. Not in
+        scikit-learn.
 
     dropout : float or array-like of shape (n_layers - 2,), default=0.0
         Dropout rate of the hidden layers, each in [0, 1): one for all, or

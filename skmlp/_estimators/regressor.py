@@ -137,6 +137,8 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
         scoring=None,
         l1=0.0,
         weight_decay=0.0,
+        schedule_unit="epoch",
+        warmup=0.0,
         clip_grad_norm=None,
         backend="numpy",
         huber_delta=1.0,
@@ -177,6 +179,8 @@ class MLPRegressorScratch(RegressorMixin, BaseMLPScratch):
         self.scoring = scoring
         self.l1 = l1
         self.weight_decay = weight_decay
+        self.schedule_unit = schedule_unit
+        self.warmup = warmup
         self.clip_grad_norm = clip_grad_norm
         self.backend = backend
         self.huber_delta = huber_delta

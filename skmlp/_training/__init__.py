@@ -1,13 +1,14 @@
 from .callbacks import CallbackSupport, begin_fit_task, with_callbacks
 from .drivers import SOLVERS, fit_lbfgs, fit_stochastic, stochastic_result
 from .plan import FitPlan
-from .schedules import SCHEDULES, LearningRateSchedule
+from .schedules import SCHEDULE_UNITS, SCHEDULES, LearningRateSchedule
 from .state import FittedState
 from .trainer import EpochSettings, Trainer, clip_gradient_norm
 from .validation import check_scoring, held_out_loss_score, validation_split
 
 __all__ = [
     "SCHEDULES",
+    "SCHEDULE_UNITS",
     "SOLVERS",
     "CallbackSupport",
     "EpochSettings",

@@ -9,7 +9,7 @@ import numpy as np
 
 from .._nn import OPTIMIZERS, Network, Penalty
 from .._utils import warn
-from .schedules import LearningRateSchedule
+from .schedules import PER_BATCH_SCHEDULES, LearningRateSchedule
 from .trainer import EpochSettings, Trainer
 
 # Rows per mini-batch of batch_size='auto' (scikit-learn's 200).
@@ -36,6 +36,7 @@ class FitPlan:
     solver: str
     optimizer_settings: tuple
     schedule: LearningRateSchedule
+    warmup: float
     batch_size: object  # 'auto' or an int
     incremental: bool
     max_iter: int
@@ -85,7 +86,11 @@ class FitPlan:
                 params["step_size"],
                 params["gamma"],
                 cosine_period=params["max_iter"] if kind == "cosine" else None,
+                unit=(
+                    params["schedule_unit"] if kind in PER_BATCH_SCHEDULES else "epoch"
+                ),
             ),
+            warmup=float(params["warmup"]),
             batch_size=params["batch_size"],
             incremental=incremental,
             max_iter=params["max_iter"],
@@ -165,6 +170,7 @@ class FitPlan:
             scoring=self.scoring,
             clip_grad_norm=self.clip_grad_norm,
             weight_decay=self.weight_decay,
+            warmup=self.warmup,
         )
 
 
@@ -183,6 +189,14 @@ def _refuse_combinations(params, incremental):
             "penalty) with solver='lbfgs', or solver='adam', 'sgd' or 'rmsprop' "
             "with weight_decay."
         )
+    for name, default in (("schedule_unit", "epoch"), ("warmup", 0.0)):
+        if params["solver"] == "lbfgs" and params[name] != default:
+            raise ValueError(
+                f"{name}={params[name]!r} applies to the stochastic solvers' "
+                "learning-rate schedule only: L-BFGS has no learning rate, its "
+                f"line search chooses the step lengths. Set {name}={default!r}, "
+                "or use solver='adam', 'sgd' or 'rmsprop'."
+            )
     if incremental and params["early_stopping"]:
         raise ValueError(
             "partial_fit does not support early_stopping=True: there is no "

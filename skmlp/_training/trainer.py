@@ -7,13 +7,14 @@ where they left off instead of silently resetting the optimizer.
 """
 
 import dataclasses
+from numbers import Integral
 
 import numpy as np
 
 from .._nn import batch_weight, is_sparse, optimizer_from_state, refuse_unknown_state
 from .._utils import warn
 from .callbacks import NO_STEPS
-from .schedules import LearningRateSchedule
+from .schedules import LearningRateSchedule, scheduled_step
 
 
 @dataclasses.dataclass
@@ -33,6 +34,8 @@ class EpochSettings:
     clip_grad_norm: float | None = None
     # Decoupled weight decay of the weights at every step (0: none).
     weight_decay: float = 0.0
+    # Epochs of linear warmup at the start of training (0: none).
+    warmup: float = 0.0
 
 
 class Trainer:
@@ -44,9 +47,13 @@ class Trainer:
     schedule : LearningRateSchedule or None
         The schedule of the last call.
     learning_rate : float
-        The rate the next step uses; the schedule moves it at epoch ends.
-    epochs, samples_seen : int
-        Totals over every call (``samples_seen`` is scikit-learn's ``t_``).
+        The rate of the epoch; the schedule moves it at epoch ends. Each
+        step takes it, or, with a per-batch schedule or warmup, the step's
+        own rate worked out from it (:func:`~.schedules.scheduled_step`).
+    epochs, samples_seen, optimizer_steps : int
+        Totals over every call of finished epochs (``samples_seen`` is
+        scikit-learn's ``t_``; ``optimizer_steps`` counts their steps, which
+        the warmup follows).
     loss_curve : list of float
         Mean training loss of each epoch.
     best_loss : float
@@ -68,6 +75,7 @@ class Trainer:
         self.learning_rate = None
         self.epochs = 0
         self.samples_seen = 0
+        self.optimizer_steps = 0
         self.loss_curve = []
         self.best_loss = np.inf
         self.validation_scores = []
@@ -94,6 +102,7 @@ class Trainer:
         state = dict(state)
         trainer = cls(optimizer_from_state(state.pop("optimizer"), n_params))
         refuse_unknown_state("trainer", set(state) - set(vars(trainer)))
+        _check_counters(state)
         if state.get("schedule") is not None:
             try:
                 state["schedule"] = LearningRateSchedule(**state["schedule"])
@@ -160,10 +169,10 @@ class Trainer:
                 steps.begin(kept_params, n_epochs, kept_state)
                 if shuffle is not None:
                     shuffle(batches.order)
-                loss = self._train_epoch(network, batches, step, fold)
+                loss = self._train_epoch(network, batches, step, fold, settings)
                 n_epochs += 1
                 keep, stopped = self._end_epoch(
-                    network, loss, n_epochs, batches.n_samples, settings, schedule,
+                    network, loss, n_epochs, batches, settings, schedule,
                     validation_score,
                 )
                 if keep:
@@ -220,9 +229,17 @@ class Trainer:
             self.no_improvement_count = 0
         return step, fold
 
-    def _train_epoch(self, network, batches, step, fold):
+    def _train_epoch(self, network, batches, step, fold, settings):
         """One pass over ``batches``, a step per batch; returns the epoch's
         mean training loss."""
+        step = scheduled_step(
+            step,
+            self.schedule,
+            settings.warmup,
+            (self.epochs, self.optimizer_steps, self.samples_seen),
+            batches.batches_per_epoch,
+            batches.batch_size,
+        )
         epoch_loss, trained_rows = 0.0, 0
         for xb, yb, wb in batches:
             batch_loss = network.loss_gradient(xb, yb, wb, penalty_gradient=not fold)
@@ -238,14 +255,15 @@ class Trainer:
         return float(epoch_loss) / trained_rows
 
     def _end_epoch(
-        self, network, loss, n_epochs, n_samples, settings, schedule, validation_score
+        self, network, loss, n_epochs, batches, settings, schedule, validation_score
     ):
-        """The end of epoch ``n_epochs`` of this call, over ``n_samples`` rows:
-        count it, record its ``loss`` (and validation score), move the rate
-        and apply the stop rule. Per-epoch work belongs here. Returns whether
-        its weights are the ones to keep and whether to stop."""
+        """The end of epoch ``n_epochs`` of this call over ``batches``: count
+        it, record its ``loss`` (and validation score), move the rate and
+        apply the stop rule. Per-epoch work belongs here. Returns whether its
+        weights are the ones to keep and whether to stop."""
         self.epochs += 1
-        self.samples_seen += n_samples
+        self.samples_seen += batches.n_samples
+        self.optimizer_steps += batches.n_steps
         self.loss_curve.append(loss)
         if settings.verbose:
             print(f"Iteration {n_epochs}, loss = {self.loss_curve[-1]:.8f}")
@@ -338,6 +356,18 @@ def _clipping_before(step, max_norm, xp):
     return clipped_step
 
 
+def _check_counters(state):
+    """The saved totals (an older version's file lacks ``optimizer_steps``:
+    a new trainer's 0) are counts, which the schedules compute rates from."""
+    for name in ("epochs", "samples_seen", "optimizer_steps"):
+        value = state.get(name, 0)
+        if isinstance(value, bool) or not isinstance(value, Integral) or value < 0:
+            raise ValueError(
+                f"The saved trainer's {name} is {value!r}, not a count of what "
+                "training did: the file is damaged."
+            )
+
+
 def _minimized(scoring):
     """Whether the validation score named by ``scoring`` is a loss (lower is
     better); scikit-learn's scores and scorers are higher-is-better."""
@@ -372,6 +402,9 @@ class _Batches:
         self.X, self.Y = X, Y
         self.n_samples = X.shape[0] if rows is None else len(rows)
         self.batch_size = min(batch_size, self.n_samples)
+        self.batches_per_epoch = -(-self.n_samples // self.batch_size)
+        # The batches the last epoch trained on: those with sample weight.
+        self.n_steps = 0
         host_order = np.arange(self.n_samples) if rows is None else np.array(rows)
         self.order = backend.to_device(host_order)
         self._backend = backend
@@ -392,6 +425,7 @@ class _Batches:
     def __iter__(self):
         """Yield ``(X_batch, Y_batch, weights_batch or None)``."""
         starts = range(0, self.n_samples, self.batch_size)
+        self.n_steps = len(starts)
         if self._sample_weight is not None:
             # Weight of every batch, on the host: no device sync per batch.
             host_order = self._backend.to_host(self.order)
@@ -399,6 +433,7 @@ class _Batches:
                 np, self._sample_weight, host_order, out=self._ordered_weights
             )
             batch_weights = np.add.reduceat(ordered, starts)
+            self.n_steps = int(np.count_nonzero(batch_weights))
         for k, start in enumerate(starts):
             if self._sample_weight is not None and batch_weights[k] == 0:
                 continue

@@ -87,6 +87,7 @@ def _expected_failed_checks(estimator):
             activation="gelu", weight_init="he_normal", label_smoothing=0.1
         ),
         MLPRegressorScratch(activation="leaky_relu", weight_init="glorot_uniform"),
+        MLPClassifierScratch(learning_rate="cosine", schedule_unit="batch", warmup=1),
     ],
     expected_failed_checks=_expected_failed_checks,
 )

@@ -134,6 +134,8 @@ BAD_PARAMETERS = {
     "weight_decay": -0.1,
     "batch_size": 0,
     "learning_rate": "linear",
+    "schedule_unit": "step",
+    "warmup": -0.5,
     "learning_rate_init": 0.0,
     "power_t": -0.5,
     "max_iter": 0,

@@ -108,8 +108,21 @@ def test_inside_a_pipeline_only_the_estimators_class_is_untrusted():
         {"solver": "rmsprop", "learning_rate": "step", "step_size": 2},
         {"solver": "sgd", "learning_rate": "adaptive", "n_iter_no_change": 1},
         {"solver": "adam", "amsgrad": True, "learning_rate": "cosine"},
+        {
+            "solver": "sgd",
+            "learning_rate": "cosine",
+            "schedule_unit": "batch",
+            "warmup": 2.5,
+        },
     ],
-    ids=["sgd-invscaling", "adam", "rmsprop-step", "sgd-adaptive", "amsgrad-cosine"],
+    ids=[
+        "sgd-invscaling",
+        "adam",
+        "rmsprop-step",
+        "sgd-adaptive",
+        "amsgrad-cosine",
+        "sgd-batch-cosine-warmup",
+    ],
 )
 @pytest.mark.parametrize("how", ["partial_fit", "warm_start"])
 @pytest.mark.parametrize("Estimator", list(OURS))
@@ -455,6 +468,15 @@ def test_optimizer_state_that_does_not_fit_the_layers_is_refused():
         load_state(state)
 
 
+@pytest.mark.parametrize("name", ["epochs", "samples_seen", "optimizer_steps"])
+@pytest.mark.parametrize("value", [-1, 2.5, "3", True])
+def test_a_damaged_counter_is_refused(name, value):
+    state, _ = saved_state()
+    state["_trainer"][name] = value
+    with pytest.raises(ValueError, match=rf"trainer's {name} is .*, not a count"):
+        load_state(state)
+
+
 def test_state_this_version_does_not_know_is_refused():
     state, _ = saved_state()
     state["_trainer"]["optimizer"]["velocity_squared"] = np.zeros(3)
@@ -477,9 +499,14 @@ def test_state_an_older_version_lacks_takes_its_defaults():
     expected = load_state(dict(state))
     del state["rho"], state["_trainer"]["no_improvement_count"]
     del state["_trainer"]["optimizer"]["t"]
+    del state["_trainer"]["optimizer_steps"], state["_trainer"]["schedule"]["unit"]
+    del state["schedule_unit"], state["warmup"]
     loaded = load_state(state)
     assert loaded.rho == 0.9 and loaded._trainer.no_improvement_count == 0
     assert loaded._trainer.optimizer.t == 0
+    assert loaded._trainer.optimizer_steps == 0
+    assert loaded._trainer.schedule.unit == "epoch"
+    assert (loaded.schedule_unit, loaded.warmup) == ("epoch", 0.0)
     assert_array_equal(loaded.predict_proba(X), expected.predict_proba(X))
 
 

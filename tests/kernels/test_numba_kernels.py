@@ -570,6 +570,12 @@ FEATURES = {
     "l1, l2, class weights": {"l1": 1e-3, "alpha": 1e-2, "class_weight": "balanced"},
     "clipping": {"clip_grad_norm": 0.5, "l1": 1e-3},
     "amsgrad, nesterov": {"amsgrad": True, "nesterovs_momentum": False},
+    # A new rate at every step: the kernel takes each.
+    "per-batch cosine, warmup": {
+        "learning_rate": "cosine",
+        "schedule_unit": "batch",
+        "warmup": 1.5,
+    },
 }
 FEATURE_KERNELS = {
     "dropout": {"skmlp_dropout_forward", "skmlp_dropout_backward"},
@@ -588,8 +594,9 @@ FEATURE_KERNELS = {
 def test_fits_with_features_equal_fits_without_kernels(
     monkeypatch, features, solver, dtype
 ):
-    if solver == "lbfgs" and ("dropout" in FEATURES[features] or "clip" in features):
-        pytest.skip("dropout and clipping do not work with L-BFGS")
+    refused = ("dropout", "clip_grad_norm", "warmup")
+    if solver == "lbfgs" and any(name in FEATURES[features] for name in refused):
+        pytest.skip("dropout, clipping and warmup do not work with L-BFGS")
     X, y = load_digits(n_class=4, return_X_y=True)
     X = (X[:200] / 16).astype(dtype)
 

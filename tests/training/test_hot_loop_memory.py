@@ -28,10 +28,15 @@ def _targets(output, rng, n_samples):
     return rng.rand(n_samples, N_OUTPUTS)
 
 
+CONSTANT = LearningRateSchedule("constant", 1e-3, 0.5, 10, 0.1)
+
+
 def _loop_peak_growth(
-    batch_size, activation, output, solver, dtype, shuffle, weighted, weight_decay=0.0
+    batch_size, activation, output, solver, dtype, shuffle, weighted, **options
 ):
-    """Peak traced bytes above what was held when the second batch started."""
+    """Peak traced bytes above what was held when the second batch started;
+    ``options``: ``schedule`` (default constant), and ``weight_decay`` and
+    ``warmup`` of the EpochSettings."""
     rng = np.random.RandomState(0)
     n_samples = 4 * batch_size
     X = rng.rand(n_samples, N_FEATURES).astype(dtype)
@@ -65,9 +70,10 @@ def _loop_peak_growth(
         tol=0.0,
         n_iter_no_change=np.inf,
         verbose=False,
-        weight_decay=weight_decay,
+        weight_decay=options.get("weight_decay", 0.0),
+        warmup=options.get("warmup", 0.0),
     )
-    schedule = LearningRateSchedule("constant", 1e-3, 0.5, 10, 0.1)
+    schedule = options.get("schedule", CONSTANT)
     tracemalloc.start()
     try:
         Trainer(OPTIMIZERS[solver]()).run(
@@ -101,12 +107,12 @@ def _loop_peak_growth(
     ],
 )
 def test_batches_allocate_nothing_batch_sized(
-    activation, output, solver, dtype, shuffle, weighted, weight_decay=0.0
+    activation, output, solver, dtype, shuffle, weighted, **options
 ):
     small, large = 1024, 8192
     growth = {
         n: _loop_peak_growth(
-            n, activation, output, solver, dtype, shuffle, weighted, weight_decay
+            n, activation, output, solver, dtype, shuffle, weighted, **options
         )
         for n in (small, large)
     }
@@ -124,4 +130,14 @@ def test_weight_decay_allocates_nothing_batch_sized(solver, dtype):
     # The decay is folded into the step (the kernel, or one in-place multiply).
     test_batches_allocate_nothing_batch_sized(
         "relu", "softmax", solver, dtype, True, False, weight_decay=1e-2
+    )
+
+
+@pytest.mark.parametrize("solver", sorted(OPTIMIZERS))
+def test_per_batch_rates_allocate_nothing_batch_sized(solver):
+    # A rate worked out at every step (a Python float) for the cosine and
+    # the warmup, both over the 4 batches of each of the 2 epochs.
+    cosine = LearningRateSchedule("cosine", 1e-3, 0.5, 10, 0.1, 2, unit="batch")
+    test_batches_allocate_nothing_batch_sized(
+        "relu", "softmax", solver, np.float32, True, False, schedule=cosine, warmup=1.5
     )

@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _parity_helpers import initial_weights, torch_copy
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.datasets import load_iris, make_blobs, make_classification
@@ -154,29 +155,6 @@ def test_amsgrad_state_carries_over_warm_start_pickle_and_partial_fit(iris):
 
 
 # ---------------------------------------------------- training against torch
-def initial_weights(units, seed):
-    """skmlp's (and scikit-learn's) Glorot-uniform draws for tanh units."""
-    rng = np.random.RandomState(seed)
-    coefs, intercepts = [], []
-    for fan_in, fan_out in itertools.pairwise(units):
-        bound = np.sqrt(6 / (fan_in + fan_out))
-        coefs.append(rng.uniform(-bound, bound, (fan_in, fan_out)))
-        intercepts.append(rng.uniform(-bound, bound, fan_out))
-    return coefs, intercepts
-
-
-def torch_copy(coefs, intercepts):
-    """nn.Sequential of tanh layers holding these weights."""
-    layers = []
-    for W, b in zip(coefs, intercepts):
-        linear = torch.nn.Linear(*W.shape, dtype=torch.float64)
-        with torch.no_grad():
-            linear.weight.copy_(torch.from_numpy(W.T))
-            linear.bias.copy_(torch.from_numpy(b))
-        layers += [linear, torch.nn.Tanh()]
-    return torch.nn.Sequential(*layers[:-1])
-
-
 @pytest.mark.parametrize(
     "params, make_optimizer, make_scheduler",
     [
