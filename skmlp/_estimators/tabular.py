@@ -139,6 +139,15 @@ class TabularMLPClassifier(ClassifierMixin, TabularMLP):
         -------
         self : TabularMLPClassifier
             The fitted classifier.
+
+        Examples
+        --------
+        >>> from skmlp import TabularMLPClassifier
+        >>> X = [[0.0, 1.0], [1.0, 0.0], [2.0, 1.0], [3.0, 0.0]] * 10
+        >>> y = [0, 0, 1, 1] * 10
+        >>> clf = TabularMLPClassifier((8,), max_iter=5, random_state=0).fit(X, y)
+        >>> clf.classes_
+        array([0, 1])
         """
         if y is None:
             raise ValueError(
@@ -163,6 +172,15 @@ class TabularMLPClassifier(ClassifierMixin, TabularMLP):
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_classes)
             The predicted classes.
+
+        Examples
+        --------
+        >>> from skmlp import TabularMLPClassifier
+        >>> X = [[0.0, 1.0], [1.0, 0.0], [2.0, 1.0], [3.0, 0.0]] * 10
+        >>> y = [0, 0, 1, 1] * 10
+        >>> clf = TabularMLPClassifier((8,), max_iter=5, random_state=0).fit(X, y)
+        >>> clf.predict(X[:2]).shape
+        (2,)
         """
         encoded = self._encoded(X)
         return self.mlp_.predict(encoded)
@@ -179,6 +197,16 @@ class TabularMLPClassifier(ClassifierMixin, TabularMLP):
         -------
         proba : ndarray of shape (n_samples, n_classes)
             Class probabilities, in the order of ``classes_`` (float64).
+
+        Examples
+        --------
+        >>> from skmlp import TabularMLPClassifier
+        >>> X = [[0.0, 1.0], [1.0, 0.0], [2.0, 1.0], [3.0, 0.0]] * 10
+        >>> y = [0, 0, 1, 1] * 10
+        >>> clf = TabularMLPClassifier((8,), max_iter=5, random_state=0).fit(X, y)
+        >>> proba = clf.predict_proba(X[:2])
+        >>> proba.shape, proba.dtype
+        ((2, 2), dtype('float64'))
         """
         encoded = self._encoded(X)
         return self.mlp_.predict_proba(encoded).astype(np.float64)
@@ -195,6 +223,15 @@ class TabularMLPClassifier(ClassifierMixin, TabularMLP):
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
             Log class probabilities, in the order of ``classes_``.
+
+        Examples
+        --------
+        >>> from skmlp import TabularMLPClassifier
+        >>> X = [[0.0, 1.0], [1.0, 0.0], [2.0, 1.0], [3.0, 0.0]] * 10
+        >>> y = [0, 0, 1, 1] * 10
+        >>> clf = TabularMLPClassifier((8,), max_iter=5, random_state=0).fit(X, y)
+        >>> bool((clf.predict_log_proba(X[:2]) <= 0).all())
+        True
         """
         return np.log(self.predict_proba(X))
 
@@ -301,6 +338,15 @@ class TabularMLPRegressor(RegressorMixin, TabularMLP):
         -------
         self : TabularMLPRegressor
             The fitted regressor.
+
+        Examples
+        --------
+        >>> from skmlp import TabularMLPRegressor
+        >>> X = [[0.0, 1.0], [1.0, 0.0], [2.0, 1.0], [3.0, 0.0]] * 10
+        >>> y = [10.0, 20.0, 30.0, 40.0] * 10
+        >>> reg = TabularMLPRegressor((8,), max_iter=5, random_state=0).fit(X, y)
+        >>> reg.target_mean_, reg.target_scale_.round(3)
+        (array([25.]), array([11.18]))
         """
         if y is None:
             raise ValueError(
@@ -333,6 +379,15 @@ class TabularMLPRegressor(RegressorMixin, TabularMLP):
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             The predictions, in the units of the training targets.
+
+        Examples
+        --------
+        >>> from skmlp import TabularMLPRegressor
+        >>> X = [[0.0, 1.0], [1.0, 0.0], [2.0, 1.0], [3.0, 0.0]] * 10
+        >>> y = [10.0, 20.0, 30.0, 40.0] * 10
+        >>> reg = TabularMLPRegressor((8,), max_iter=5, random_state=0).fit(X, y)
+        >>> reg.predict(X[:2]).shape
+        (2,)
         """
         encoded = self._encoded(X)
         standardised = self.mlp_.predict(encoded).astype(np.float64)
