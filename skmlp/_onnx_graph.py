@@ -110,9 +110,9 @@ def tensor_type(dtype):
 
 
 def multilabel(model):
-    """Whether the classifier ``model`` (or the network ``mlp_`` of a tabular
-    one) was fitted on a multilabel indicator matrix."""
-    network = getattr(model, "mlp_", model)
+    """Whether the classifier ``model`` (or the networks ``members_`` of a
+    tabular one) was fitted on a multilabel indicator matrix."""
+    network = getattr(model, "members_", [model])[0]
     return network._label_binarizer.y_type_ == "multilabel-indicator"
 
 
@@ -137,3 +137,18 @@ def classifier_shapes(operator):
         operator.outputs[0].type = Int64TensorType([n_rows])
     dtype = computation_dtype(operator)
     operator.outputs[1].type = tensor_type(dtype)([n_rows, n_columns])
+
+
+def labels_from_probabilities(graph, operator, proba, labels_out):
+    """Write to ``labels_out`` the labels ``predict`` gives for the
+    probabilities ``proba`` (one column per class): p > 0.5 per label for a
+    multilabel model, else the class of the largest. ArgMax takes the first
+    of equal maxima: for a binary model's [1 - p, p] the negative class at
+    p = 0.5, as predict's threshold p > 0.5 does."""
+    if multilabel(operator.raw_operator):
+        positive = graph.node("Greater", [proba, graph.constant(0.5)])
+        graph.node("Cast", [positive], output=labels_out, to=onnx_proto.TensorProto.INT64)
+        return
+    best = graph.node("ArgMax", [proba], axis=1, keepdims=0)
+    classes = onnx_labels(operator)
+    graph.node("Gather", [graph.constant(classes, classes.dtype), best], output=labels_out)

@@ -3,11 +3,12 @@
 
 The graph is the fitted ``preprocessor_`` (numeric columns through the
 encoders' graphs of :mod:`._onnx_encoders`, categorical columns one-hot),
-cast to float32 as ``fit`` casts it, then ``mlp_``, converted by its own
-registered converter as a sub-operator. The classifier's probabilities are
-float32, the network's (which ``predict_proba`` returns as float64); the
-regressor maps the network's standardised output back with a Mul and an
-Add, in float64 for float64 input.
+cast to float32 as ``fit`` casts it, then each of ``members_``, converted by
+its own registered converter as a sub-operator, and their average, in
+float64 as ``predict`` takes it. The classifier's probabilities are output
+as float32 (the members' own precision; ZipMap takes no float64), and its
+labels are those of the float64 average; the regressor maps the average
+back with a Mul and an Add, in float64 for float64 input.
 
 The inputs are those skl2onnx gives the model: one tensor of all columns
 (an array), or one ``[N, 1]`` tensor per column (``to_onnx(model, df)``
@@ -45,6 +46,7 @@ from ._onnx_graph import (
     Graph,
     classifier_shapes,
     computation_dtype,
+    labels_from_probabilities,
     tensor_type,
 )
 
@@ -379,31 +381,37 @@ def _network_input(scope, container, operator):
     return encoded
 
 
-def _network(scope, operator, encoded, names):
-    """Declare ``mlp_`` on ``encoded``, for its own converter; return its
-    output variables, named ``names``."""
-    network = operator.raw_operator.mlp_
-    sub = scope.declare_local_operator(f"Skmlp{type(network).__name__}", network)
-    sub.inputs.append(encoded)
-    for name in names:
-        sub.outputs.append(scope.declare_local_variable(name, FloatTensorType()))
-    return [variable.onnx_name for variable in sub.outputs]
+def _members_mean(scope, container, operator, encoded, output):
+    """The members' average of their last output (the probabilities, or the
+    standardised predictions) on ``encoded``, in float64, each member
+    converted by its own converter; return its name."""
+    graph = Graph(scope, container, np.float64)
+    outputs = []
+    for i, member in enumerate(operator.raw_operator.members_):
+        sub = scope.declare_local_operator(f"Skmlp{type(member).__name__}", member)
+        sub.inputs.append(encoded)
+        for name in output:
+            sub.outputs.append(scope.declare_local_variable(f"{name}{i}", FloatTensorType()))
+        outputs.append(as_dtype(graph, sub.outputs[-1].onnx_name))
+    total = graph.node("Sum", outputs) if len(outputs) > 1 else outputs[0]
+    return graph.node("Div", [total, graph.constant(float(len(outputs)))])
 
 
 def _classifier_shapes(operator):
-    # The probabilities are float32 whatever the input: the network's own
-    # (predict_proba's float64 holds the same values), and what ONNX's ZipMap,
-    # skl2onnx's default output, takes.
+    # The probabilities are float32 whatever the input: the members' own
+    # precision (predict_proba's float64 average holds a few more digits),
+    # and what ONNX's ZipMap, skl2onnx's default output, takes.
     classifier_shapes(operator)
     operator.outputs[1].type = FloatTensorType(operator.outputs[1].type.shape)
 
 
 def _convert_classifier(scope, operator, container):
     encoded = _network_input(scope, container, operator)
-    outputs = _network(scope, operator, encoded, ["label", "probabilities"])
-    graph = Graph(scope, container, np.float32)
-    for network_output, output in zip(outputs, operator.outputs):
-        graph.node("Identity", [network_output], output=output.full_name)
+    proba = _members_mean(scope, container, operator, encoded, ["label", "probabilities"])
+    graph = Graph(scope, container, np.float64)
+    labels_out, proba_out = (v.full_name for v in operator.outputs)
+    graph.node("Cast", [proba], output=proba_out, to=PROTO_TYPES["float32"])
+    labels_from_probabilities(graph, operator, proba, labels_out)
 
 
 def _regressor_shapes(operator):
@@ -417,7 +425,7 @@ def _regressor_shapes(operator):
 def _convert_regressor(scope, operator, container):
     model = operator.raw_operator
     encoded = _network_input(scope, container, operator)
-    (standardised,) = _network(scope, operator, encoded, ["variable"])
+    standardised = _members_mean(scope, container, operator, encoded, ["variable"])
     graph = Graph(scope, container, computation_dtype(operator))
     # predict's float64 arithmetic, in float32 for float32 input.
     values = graph.node(

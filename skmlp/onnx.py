@@ -38,7 +38,6 @@ that needs them raises a ValueError naming the opset that works.
 
 import numpy as np
 from skl2onnx import update_registered_converter
-from skl2onnx.proto import onnx_proto
 
 from . import _onnx_encoders, _onnx_tabular  # noqa: F401  (they register theirs)
 from ._backends import NumpyBackend
@@ -53,8 +52,8 @@ from ._onnx_graph import (
     Graph,
     classifier_shapes,
     computation_dtype,
+    labels_from_probabilities,
     multilabel,
-    onnx_labels,
     tensor_type,
 )
 from ._onnx_tabular import tabular_initial_types, tabular_inputs
@@ -254,24 +253,17 @@ def _convert_classifier(scope, operator, container):
     p = _network_output(graph, model, operator.inputs[0].full_name)
     if multilabel(model):
         graph.node("Identity", [p], output=proba_out)
-        positive = graph.node("Greater", [p, graph.constant(0.5)])
-        graph.node("Cast", [positive], output=labels_out, to=onnx_proto.TensorProto.INT64)
-        return
-    if len(model.classes_) < 2:
+    elif len(model.classes_) < 2:
         raise ValueError(
             "The classifier was fitted on a single class; it has nothing to "
             "export. Fit it on at least two classes."
         )
-    if model.out_activation_ == "logistic":  # binary: p is the positive class
+    elif model.out_activation_ == "logistic":  # binary: p is the positive class
         negative = graph.node("Sub", [graph.constant(1), p])
         graph.node("Concat", [negative, p], output=proba_out, axis=1)
     else:
         graph.node("Identity", [p], output=proba_out)
-    # ArgMax takes the first of equal maxima: for [1 - p, p] the negative
-    # class at p = 0.5, as predict's threshold p > 0.5 does.
-    best = graph.node("ArgMax", [proba_out], axis=1, keepdims=0)
-    classes = onnx_labels(operator)
-    graph.node("Gather", [graph.constant(classes, classes.dtype), best], output=labels_out)
+    labels_from_probabilities(graph, operator, proba_out, labels_out)
 
 
 def _regressor_shapes(operator):

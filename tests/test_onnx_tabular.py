@@ -52,7 +52,7 @@ def onnx_session(model, sample=None, target_opset=None, initial_types=None, **op
 def onnx_run(model, X, target_opset=None, **options):
     """Every output of ``model``'s graph for ``X``: a tabular model typed by
     :func:`tabular_initial_types`, anything else by skl2onnx's guess."""
-    if hasattr(model, "mlp_"):
+    if hasattr(model, "members_"):
         session = onnx_session(
             model, None, target_opset, tabular_initial_types(model, X[:1]), **options
         )

@@ -101,23 +101,44 @@ def test_the_network_sees_the_hand_built_preprocessing():
     expected = np.hstack([scaled, piecewise, one_hot]).astype(np.float32)
     encoded = model.preprocessor_.transform(X).astype(np.float32)
     np.testing.assert_array_equal(encoded, expected)
-    assert model.mlp_.n_features_in_ == expected.shape[1]
+    assert [m.n_features_in_ for m in model.members_] == [expected.shape[1]] * 3
     # A missing value is the median after scaling; the indicator says so.
     names = list(model.preprocessor_.get_feature_names_out())
     assert "numeric__piecewise__income_missing" in names
     assert isinstance(model.preprocessor_, ColumnTransformer)
 
 
-def test_predictions_are_the_inner_networks_on_the_encoded_rows():
-    X, y = _table()
-    model = TabularMLPClassifier(**QUICK).fit(X, y)
+def _members_mean(model, X, method):
     encoded = model.preprocessor_.transform(X).astype(np.float32)
-    np.testing.assert_array_equal(model.predict(X), model.mlp_.predict(encoded))
+    outputs = [getattr(m, method)(encoded).astype(np.float64) for m in model.members_]
+    return (outputs[0] + outputs[1] + outputs[2]) / 3
+
+
+def test_predictions_average_the_members_on_the_encoded_rows():
+    X, y = _table()
+    labels = np.array(["no", "yes"])[y]
+    model = TabularMLPClassifier(**QUICK).fit(X, labels)
     proba = model.predict_proba(X)
     assert proba.dtype == np.float64
-    np.testing.assert_array_equal(proba, model.mlp_.predict_proba(encoded))
+    np.testing.assert_array_equal(proba, _members_mean(model, X, "predict_proba"))
+    np.testing.assert_array_equal(model.predict(X), np.where(proba[:, 1] > 0.5, "yes", "no"))
     np.testing.assert_allclose(np.exp(model.predict_log_proba(X)), proba)
-    assert model.score(X, y) > 0.8
+    assert model.score(X, labels) > 0.8
+    # Three seeds drawn from random_state: three different networks.
+    first_layers = [m.coefs_[0] for m in model.members_]
+    assert not np.array_equal(first_layers[0], first_layers[1])
+
+
+def test_multiclass_and_multilabel_predictions_follow_the_averaged_probabilities():
+    X, y = _table()
+    three = y + (X["member"].to_numpy() & (y == 0))
+    model = TabularMLPClassifier(**QUICK).fit(X, three)
+    proba = model.predict_proba(X)
+    np.testing.assert_array_equal(model.predict(X), proba.argmax(axis=1))
+    both = np.column_stack([y, X["member"].to_numpy()]).astype(int)
+    multilabel = TabularMLPClassifier(**QUICK).fit(X, both)
+    proba = multilabel.predict_proba(X)
+    np.testing.assert_array_equal(multilabel.predict(X), (proba > 0.5).astype(int))
 
 
 def test_unseen_levels_and_missing_values_at_predict():
@@ -142,8 +163,7 @@ def test_regression_targets_are_standardised_and_mapped_back():
     model = TabularMLPRegressor(**QUICK).fit(X, target)
     np.testing.assert_allclose(model.target_mean_, [target.mean()])
     np.testing.assert_allclose(model.target_scale_, [target.std()])
-    encoded = model.preprocessor_.transform(X).astype(np.float32)
-    inner = model.mlp_.predict(encoded).astype(np.float64)
+    inner = _members_mean(model, X, "predict")
     np.testing.assert_array_equal(
         model.predict(X), inner * model.target_scale_[0] + model.target_mean_[0]
     )
@@ -172,11 +192,13 @@ def test_weighted_target_statistics_and_two_outputs():
 def test_the_best_epochs_weights_are_kept(Estimator):
     X, y = _table()
     model = Estimator(**{**QUICK, "max_iter": 40, "n_iter_no_change": 3}).fit(X, y)
-    scores = model.validation_scores_
-    assert model.best_epoch_ == int(np.argmin(scores)) + 1
-    assert model.n_iter_ == len(scores) == len(model.loss_curve_)
-    assert model.mlp_.scoring == "loss"
-    assert model.mlp_.best_validation_score_ == min(scores)
+    for member, best_epoch in zip(model.members_, model.best_epochs_, strict=True):
+        scores = member.validation_scores_
+        assert best_epoch == int(np.argmin(scores)) + 1
+        assert member.n_iter_ == len(scores) == len(member.loss_curve_)
+        assert member.scoring == "loss"
+        assert member.best_validation_score_ == min(scores)
+    assert model.n_iter_ == max(m.n_iter_ for m in model.members_)
 
 
 def test_a_table_too_small_to_hold_out_trains_on_every_row():
@@ -184,10 +206,11 @@ def test_a_table_too_small_to_hold_out_trains_on_every_row():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         model = TabularMLPClassifier(**QUICK).fit(X, y)
-    assert model.validation_scores_ is None
+    member = model.members_[0]
+    assert member.validation_scores_ is None
     # The stop rule then watches the training loss; the last epoch is kept.
-    assert model.best_epoch_ == model.n_iter_ <= QUICK["max_iter"]
-    assert model.mlp_.batch_size == 10
+    assert model.best_epochs_[0] == member.n_iter_ <= QUICK["max_iter"]
+    assert member.batch_size == 10
 
 
 def test_the_recipe_warns_neither_of_its_batch_size_nor_of_its_schedules_end():
@@ -197,7 +220,7 @@ def test_the_recipe_warns_neither_of_its_batch_size_nor_of_its_schedules_end():
         warnings.simplefilter("error", UserWarning)
         model = TabularMLPClassifier(**{**QUICK, "batch_size": 256, "n_iter_no_change": 100})
         model.fit(X, y)
-    assert model.n_iter_ == model.max_iter and model.mlp_.batch_size == 60 - 6
+    assert model.n_iter_ == model.max_iter and model.members_[0].batch_size == 60 - 6
 
 
 @pytest.mark.parametrize("Estimator", [TabularMLPClassifier, TabularMLPRegressor])
@@ -215,14 +238,17 @@ def test_the_recipe_reaches_the_network():
     model = TabularMLPClassifier(
         **{**QUICK, "batch_size": 64}, dropout=0.2, weight_decay=0.01, label_smoothing=0.1
     ).fit(X, y)
-    inner = model.mlp_.get_params()
-    assert isinstance(model.mlp_, MLPClassifierScratch)
+    assert len(model.members_) == 3
+    inner = model.members_[0].get_params()
+    assert isinstance(model.members_[0], MLPClassifierScratch)
     assert inner["dropout"] == 0.2 and inner["weight_decay"] == 0.01
     assert inner["label_smoothing"] == 0.1 and inner["batch_size"] == 64
     assert inner["activation"] == "silu" and inner["learning_rate"] == "cosine"
     assert inner["early_stopping"] and inner["scoring"] == "loss"
     regressor = TabularMLPRegressor(**QUICK).fit(X, y.astype(float))
-    assert isinstance(regressor.mlp_, MLPRegressorScratch)
+    assert isinstance(regressor.members_[-1], MLPRegressorScratch)
+    single = TabularMLPRegressor(**QUICK, n_members=1).fit(X, y.astype(float))
+    assert len(single.members_) == 1
 
 
 @pytest.mark.parametrize(
@@ -230,6 +256,7 @@ def test_the_recipe_reaches_the_network():
     [
         ({"dropout": 1.0}, "dropout"),
         ({"n_bins": 1}, "n_bins"),
+        ({"n_members": 0}, "n_members"),
         ({"activation": "identity"}, "activation"),
         ({"max_categories": 1}, "max_categories"),
         ({"categorical_features": "auto"}, "categorical_features"),
@@ -300,9 +327,10 @@ def _damaged(model, **changes):
 @pytest.mark.parametrize(
     "changes, message",
     [
-        ({"mlp_": MLPRegressorScratch()}, "mlp_ is a MLPRegressorScratch"),
+        ({"members_": [MLPRegressorScratch()]}, "members_ hold a MLPRegressorScratch"),
+        ({"members_": []}, "members_ is not a list of networks"),
         ({"categorical_features_": np.zeros(4, bool)}, "categorical_features_"),
-        ({"classes_": np.array([0, 2])}, "classes_ are not mlp_'s"),
+        ({"classes_": np.array([0, 2])}, "classes_ are not the members'"),
     ],
 )
 def test_an_inconsistent_saved_classifier_never_loads(changes, message):
@@ -331,7 +359,7 @@ def test_a_preprocessor_of_another_width_never_loads():
     X, y = _table(n=80)
     model = TabularMLPClassifier(**QUICK).fit(X, y)
     other = TabularMLPClassifier(**{**QUICK, "n_bins": 4}).fit(X, y)
-    with pytest.raises(ValueError, match="preprocessor_ gives .* features and mlp_ takes"):
+    with pytest.raises(ValueError, match="preprocessor_ gives .* features and a member takes"):
         _damaged(model, preprocessor_=other.preprocessor_)
     # Intact, it loads as it was saved.
     np.testing.assert_array_equal(_damaged(model).predict_proba(X), model.predict_proba(X))

@@ -15,11 +15,13 @@ Three models, the same three cross-validation folds:
 - :class:`~skmlp.MLPClassifierScratch` at scikit-learn's defaults, after the
   usual one-hot encoding, median imputation and standardisation;
 - :class:`~skmlp.TabularMLPClassifier` at its defaults, which takes the
-  DataFrame as it is and does its own preprocessing.
+  DataFrame as it is, does its own preprocessing and averages three
+  networks.
 
 The left panel shows each model's held-out log-loss and accuracy (lower and
-higher are better); the right one, the held-out loss of one fit of the
-tabular estimator, epoch by epoch, and the epoch whose weights it keeps.
+higher are better); the right one, the held-out loss of the three networks
+of one fit of the tabular estimator, epoch by epoch, and the epoch whose
+weights each keeps.
 """
 
 import warnings
@@ -77,9 +79,10 @@ for name, model in models.items():
     )
 
 # %%
-# One fit of the tabular estimator, to see what early stopping keeps.
+# One fit of the tabular estimator, to see what early stopping keeps: each
+# of its three networks holds out its own rows and keeps its own best epoch.
 model = TabularMLPClassifier(random_state=0).fit(X, y)
-print(f"{model.n_iter_} epochs, the weights of epoch {model.best_epoch_} kept")
+print("best epochs:", model.best_epochs_, "of", [m.n_iter_ for m in model.members_])
 
 fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5), layout="constrained")
 names = list(scores)
@@ -92,11 +95,12 @@ left.set_xticks(positions, [name.replace(", ", ",\n") for name in names])
 left.set_title("3-fold cross-validation (held-out folds)")
 left.legend(loc="center right")
 
-epochs = np.arange(1, model.n_iter_ + 1)
-right.plot(epochs, model.loss_curve_, label="training loss")
-right.plot(epochs, model.validation_scores_, label="held-out log-loss")
-right.axvline(model.best_epoch_, color="gray", linestyle="--", label="best epoch")
-right.set_xlabel("epoch")
+for i, (member, best) in enumerate(zip(model.members_, model.best_epochs_)):
+    epochs = np.arange(1, member.n_iter_ + 1)
+    (line,) = right.plot(epochs, member.validation_scores_, label=f"network {i + 1}")
+    right.plot(best, member.validation_scores_[best - 1], "o", color=line.get_color())
+right.set_xlabel("epoch (dots: the epochs kept)")
+right.set_ylabel("held-out log-loss")
 right.set_title("TabularMLPClassifier: early stopping")
 right.legend()
 plt.show()

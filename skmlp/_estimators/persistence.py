@@ -326,17 +326,20 @@ def _check_saved_output(model):
 
 
 def check_saved_tabular(model, network_class):
-    """The checks of a loaded tabular estimator: its network (already checked
-    by its own loading) is a ``network_class``, takes as many inputs as its
-    preprocessor gives, and predicts the estimator's classes or as many
-    targets as it standardised; the columns it took as categorical are one
-    per column."""
-    network = getattr(model, "mlp_", None)
-    if type(network) is not network_class:
-        raise ValueError(
-            f"The saved mlp_ is a {type(network).__name__}, not the "
-            f"{network_class.__name__} a {type(model).__name__} trains: {_DAMAGED}"
-        )
+    """The checks of a loaded tabular estimator: its members (each already
+    checked by its own loading) are ``network_class`` networks that take as
+    many inputs as its preprocessor gives and predict the estimator's classes,
+    or as many targets as it standardised; the columns it took as categorical
+    are one per column."""
+    members = getattr(model, "members_", None)
+    if not isinstance(members, list) or not members:
+        raise ValueError(f"The saved members_ is not a list of networks: {_DAMAGED}")
+    for member in members:
+        if type(member) is not network_class:
+            raise ValueError(
+                f"The saved members_ hold a {type(member).__name__}, not the "
+                f"{network_class.__name__} a {type(model).__name__} trains: {_DAMAGED}"
+            )
     mask = np.asarray(getattr(model, "categorical_features_", None))
     if mask.dtype != bool or mask.shape != (getattr(model, "n_features_in_", -1),):
         raise ValueError(
@@ -344,26 +347,27 @@ def check_saved_tabular(model, network_class):
             f"n_features_in_: {_DAMAGED}"
         )
     n_encoded = len(model.preprocessor_.get_feature_names_out())
-    if n_encoded != network.n_features_in_:
-        raise ValueError(
-            f"The saved preprocessor_ gives {n_encoded} features and mlp_ takes "
-            f"{network.n_features_in_}: {_DAMAGED}"
-        )
+    for member in members:
+        if member.n_features_in_ != n_encoded:
+            raise ValueError(
+                f"The saved preprocessor_ gives {n_encoded} features and a member "
+                f"takes {member.n_features_in_}: {_DAMAGED}"
+            )
     if is_classifier(model):
-        if not np.array_equal(model.classes_, network.classes_):
-            raise ValueError(f"The saved classes_ are not mlp_'s: {_DAMAGED}")
+        for member in members:
+            if not np.array_equal(model.classes_, member.classes_):
+                raise ValueError(f"The saved classes_ are not the members': {_DAMAGED}")
         return
+    n_outputs = {member.n_outputs_ for member in members}
     for name in ("target_mean_", "target_scale_"):
         value = np.asarray(getattr(model, name, None))
-        if value.dtype.kind != "f" or value.shape != (network.n_outputs_,):
+        if value.dtype.kind != "f" or len(n_outputs) > 1 or value.shape != (*n_outputs,):
             raise ValueError(
-                f"The saved {name} is not one float per output of mlp_ "
-                f"({network.n_outputs_}): {_DAMAGED}"
+                f"The saved {name} is not one float per output of the members "
+                f"({sorted(n_outputs)}): {_DAMAGED}"
             )
     scale = model.target_scale_
     if not (np.isfinite(model.target_mean_).all() and np.isfinite(scale).all()):
         raise ValueError(f"The saved target_mean_ and target_scale_ are not finite: {_DAMAGED}")
     if not (scale > 0).all():
-        raise ValueError(
-            f"The saved target_scale_ is not positive: {_DAMAGED}"
-        )
+        raise ValueError(f"The saved target_scale_ is not positive: {_DAMAGED}")

@@ -4,8 +4,8 @@ fixed recipe (:class:`TabularMLPClassifier`, :class:`TabularMLPRegressor`).
 Each estimator is a preprocessing step fitted on the training rows and an
 :class:`~skmlp.MLPClassifierScratch` / :class:`~skmlp.MLPRegressorScratch`
 trained on its output (:mod:`.tabular_base`). Everything is in the fitted
-attributes ``preprocessor_`` and ``mlp_``, ordinary scikit-learn and skmlp
-estimators.
+attributes ``preprocessor_`` and ``members_``, ordinary scikit-learn and
+skmlp estimators.
 """
 
 from numbers import Real
@@ -95,6 +95,7 @@ class TabularMLPClassifier(ClassifierMixin, TabularMLP):
         max_iter=100,
         n_iter_no_change=10,
         validation_fraction=0.1,
+        n_members=3,
         label_smoothing=0.0,
         n_bins=16,
         max_categories=32,
@@ -112,6 +113,7 @@ class TabularMLPClassifier(ClassifierMixin, TabularMLP):
         self.max_iter = max_iter
         self.n_iter_no_change = n_iter_no_change
         self.validation_fraction = validation_fraction
+        self.n_members = n_members
         self.label_smoothing = label_smoothing
         self.n_bins = n_bins
         self.max_categories = max_categories
@@ -155,9 +157,8 @@ class TabularMLPClassifier(ClassifierMixin, TabularMLP):
             )
         check_classification_targets(y)
         encoded = self._fit_preprocessor(X, y)
-        mlp = self._network_class(**self._mlp_params(), label_smoothing=self.label_smoothing)
-        self._fit_mlp(mlp, encoded, y, sample_weight)
-        self.classes_ = self.mlp_.classes_
+        self._fit_members(encoded, y, sample_weight, label_smoothing=self.label_smoothing)
+        self.classes_ = self.members_[0].classes_
         return self
 
     def predict(self, X):
@@ -182,8 +183,13 @@ class TabularMLPClassifier(ClassifierMixin, TabularMLP):
         >>> clf.predict(X[:2]).shape
         (2,)
         """
-        encoded = self._encoded(X)
-        return self.mlp_.predict(encoded)
+        proba = self.predict_proba(X)
+        binarizer = self.members_[0]._label_binarizer
+        if binarizer.y_type_ == "binary":
+            proba = proba[:, 1:]
+        # argmax for one label among several, p > 0.5 for each other case:
+        # what each member's own predict does with its probabilities.
+        return binarizer.inverse_transform(proba)
 
     def predict_proba(self, X):
         """The probability of each class for each row of ``X``.
@@ -208,8 +214,7 @@ class TabularMLPClassifier(ClassifierMixin, TabularMLP):
         >>> proba.shape, proba.dtype
         ((2, 2), dtype('float64'))
         """
-        encoded = self._encoded(X)
-        return self.mlp_.predict_proba(encoded).astype(np.float64)
+        return self._mean_output(X, "predict_proba")
 
     def predict_log_proba(self, X):
         """The log of :meth:`predict_proba`.
@@ -296,6 +301,7 @@ class TabularMLPRegressor(RegressorMixin, TabularMLP):
         max_iter=100,
         n_iter_no_change=10,
         validation_fraction=0.1,
+        n_members=3,
         n_bins=16,
         max_categories=32,
         categorical_features="from_dtype",
@@ -312,6 +318,7 @@ class TabularMLPRegressor(RegressorMixin, TabularMLP):
         self.max_iter = max_iter
         self.n_iter_no_change = n_iter_no_change
         self.validation_fraction = validation_fraction
+        self.n_members = n_members
         self.n_bins = n_bins
         self.max_categories = max_categories
         self.categorical_features = categorical_features
@@ -364,8 +371,7 @@ class TabularMLPRegressor(RegressorMixin, TabularMLP):
             y.shape[1:]
         )
         encoded = self._fit_preprocessor(X, y)
-        mlp = self._network_class(**self._mlp_params())
-        return self._fit_mlp(mlp, encoded, standardised.astype(TRAINING_DTYPE), sample_weight)
+        return self._fit_members(encoded, standardised.astype(TRAINING_DTYPE), sample_weight)
 
     def predict(self, X):
         """Predict the targets of ``X``.
@@ -389,7 +395,6 @@ class TabularMLPRegressor(RegressorMixin, TabularMLP):
         >>> reg.predict(X[:2]).shape
         (2,)
         """
-        encoded = self._encoded(X)
-        standardised = self.mlp_.predict(encoded).astype(np.float64)
+        standardised = self._mean_output(X, "predict")
         shape = standardised.shape[1:]
         return standardised * self.target_scale_.reshape(shape) + self.target_mean_.reshape(shape)

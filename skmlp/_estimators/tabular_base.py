@@ -16,7 +16,8 @@ trained on its output:
 
 The network trains with early stopping on the held-out loss and keeps the
 weights of the best epoch. Everything is in the fitted attributes
-``preprocessor_`` and ``mlp_``, ordinary scikit-learn and skmlp estimators.
+``preprocessor_`` and ``members_``, ordinary scikit-learn and skmlp
+estimators.
 """
 
 import math
@@ -30,6 +31,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import FeatureUnion
 from sklearn.preprocessing import OneHotEncoder
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -128,6 +130,7 @@ class TabularMLP(BaseEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_members": [Interval(Integral, 1, None, closed="left")],
         "n_bins": [Interval(Integral, 2, None, closed="left")],
         "max_categories": [Interval(Integral, 2, None, closed="left"), None],
         "categorical_features": [StrOptions({"from_dtype"}), "array-like"],
@@ -140,7 +143,7 @@ class TabularMLP(BaseEstimator):
         """Load, and refuse a fitted model whose parts do not fit together
         (:func:`~.persistence.check_saved_tabular`)."""
         super().__setstate__(state)
-        if "mlp_" in state:
+        if "members_" in state:
             check_saved_tabular(self, self._network_class)
 
     def __sklearn_tags__(self):
@@ -170,7 +173,6 @@ class TabularMLP(BaseEstimator):
             "validation_fraction": self.validation_fraction,
             "n_iter_no_change": self.n_iter_no_change,
             "tol": 0.0,
-            "random_state": self.random_state,
             "verbose": self.verbose,
             "backend": self.backend,
         }
@@ -210,8 +212,10 @@ class TabularMLP(BaseEstimator):
         X = self._validate_features(X, reset=False)
         return self.preprocessor_.transform(X).astype(TRAINING_DTYPE, copy=False)
 
-    def _fit_mlp(self, mlp, X, y, sample_weight):
-        """Fit ``mlp`` (made from :meth:`_mlp_params`) to the encoded ``X``."""
+    def _fit_members(self, X, y, sample_weight, **network_params):
+        """Fit ``n_members`` networks (made from :meth:`_mlp_params` and
+        ``network_params``) to the encoded ``X``, each from its own seed:
+        its own initial weights, held-out rows, shuffles and dropout."""
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X)
         n_samples = X.shape[0]
@@ -221,34 +225,46 @@ class TabularMLP(BaseEstimator):
         # rows, quietly.
         early_stopping = n_held_out >= 2 and n_samples - n_held_out >= 1
         n_training = n_samples - n_held_out if early_stopping else n_samples
-        mlp.set_params(
-            early_stopping=early_stopping,
-            batch_size=max(1, min(self.batch_size, n_training)),
+        params = {
+            **self._mlp_params(),
+            **network_params,
+            "early_stopping": early_stopping,
+            "batch_size": max(1, min(self.batch_size, n_training)),
+        }
+        seeds = check_random_state(self.random_state).randint(
+            np.iinfo(np.int32).max, size=self.n_members
         )
-        with warnings.catch_warnings():
-            # The cosine schedule ends at max_iter: training that reaches it
-            # has run its course, not failed to converge.
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            self.mlp_ = mlp.fit(X, y, sample_weight=sample_weight)
-        scores = self.mlp_.validation_scores_
-        if scores is None:
-            self.best_epoch_ = self.mlp_.n_iter_
-        elif np.isfinite(scores).any():
-            self.best_epoch_ = int(np.nanargmin(scores)) + 1
-        else:
-            self.best_epoch_ = 0
-        self.n_iter_ = self.mlp_.n_iter_
+        self.members_ = []
+        for seed in seeds:
+            network = self._network_class(**{**params, "random_state": seed})
+            with warnings.catch_warnings():
+                # The cosine schedule ends at max_iter: training that reaches
+                # it has run its course, not failed to converge.
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                self.members_.append(network.fit(X, y, sample_weight=sample_weight))
+        self.best_epochs_ = np.array([_best_epoch(m) for m in self.members_])
+        self.n_iter_ = max(member.n_iter_ for member in self.members_)
         return self
 
-    @property
-    def loss_curve_(self):
-        """The training loss of every epoch (the inner network's)."""
-        return self.mlp_.loss_curve_
+    def _mean_output(self, X, method):
+        """The members' average of ``method`` (``'predict_proba'`` or
+        ``'predict'``) on the rows of ``X``, in float64."""
+        encoded = self._encoded(X)
+        total = 0.0
+        for member in self.members_:
+            total = total + getattr(member, method)(encoded).astype(np.float64)
+        return total / len(self.members_)
 
-    @property
-    def validation_scores_(self):
-        """The held-out loss after every epoch (the inner network's)."""
-        return self.mlp_.validation_scores_
+
+def _best_epoch(network):
+    """The epoch whose weights ``network`` kept: the lowest held-out loss, or
+    its last epoch when it trained without a held-out set."""
+    scores = network.validation_scores_
+    if scores is None:
+        return network.n_iter_
+    if not np.isfinite(scores).any():
+        return 0
+    return int(np.nanargmin(scores)) + 1
 
 
 SHARED_PARAMETERS = """
@@ -280,6 +296,11 @@ SHARED_PARAMETERS = """
     validation_fraction : float in (0, 1), default=0.1
         Share of the training rows held out to pick the best epoch.
 
+    n_members : int, default=3
+        Networks trained, each from its own seed (initial weights, held-out
+        rows, shuffles, dropout) and stopped at its own best epoch; the
+        prediction is their average.
+
     n_bins : int, default=16
         Most piecewise-linear bins per numeric column.
 
@@ -295,8 +316,9 @@ SHARED_PARAMETERS = """
         :class:`~sklearn.ensemble.HistGradientBoostingClassifier`.
 
     random_state : int, RandomState instance or None, default=None
-        Seeds the initial weights, the held-out split, the shuffles and
-        dropout. An int makes ``fit`` repeatable.
+        Draws the members' seeds, which seed their initial weights,
+        held-out splits, shuffles and dropout. An int makes ``fit``
+        repeatable.
 
     verbose : bool, default=False
         Whether to print the loss of every epoch.
@@ -310,23 +332,18 @@ SHARED_ATTRIBUTES = """
         The fitted preprocessing, from the columns of ``X`` to the
         network's inputs.
 
-    mlp_ : MLPClassifierScratch or MLPRegressorScratch
-        The fitted network, with the weights of its best epoch.
+    members_ : list of MLPClassifierScratch or MLPRegressorScratch
+        The ``n_members`` fitted networks, each with the weights of its best
+        epoch; each has its own ``loss_curve_`` and ``validation_scores_``.
 
     categorical_features_ : ndarray of shape (n_features_in_,), dtype bool
         Which columns were taken as categorical.
 
-    best_epoch_ : int
-        The epoch whose weights are kept (the lowest held-out loss).
+    best_epochs_ : ndarray of shape (n_members,), dtype int
+        The epoch whose weights each member kept (its lowest held-out loss).
 
     n_iter_ : int
-        Epochs trained.
-
-    loss_curve_ : list of float
-        The training loss of every epoch.
-
-    validation_scores_ : list of float
-        The held-out loss after every epoch.
+        The most epochs a member trained.
 
     n_features_in_ : int
         Number of columns seen during :meth:`fit`.
