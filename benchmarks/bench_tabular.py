@@ -290,7 +290,7 @@ class Model:
         try:
             self.factory("binary")
         except ImportError as error:
-            return f"{self.requires} cannot be imported ({error})"
+            return f"{self.requires} cannot be imported: {error}"
         return None
 
 
@@ -298,14 +298,21 @@ BUILTIN_MODELS = {
     "hgb": Model("hgb", hgb),
     "sklearn-mlp": Model("sklearn-mlp", sklearn_mlp),
     "realmlp-td": Model("realmlp-td", realmlp_td, requires="pytabkit"),
-    "skmlp-tabular": Model("skmlp-tabular", skmlp_tabular, requires="skmlp"),
+    "skmlp-tabular": Model(
+        "skmlp-tabular", skmlp_tabular, requires="skmlp's tabular estimators"
+    ),
 }
 DEFAULT_MODELS = list(BUILTIN_MODELS)
 
 
+def candidate_name(spec):
+    name, _, target = spec.rpartition("=")
+    return name or target.rpartition(":")[2]
+
+
 def load_candidate(spec):
     """``[NAME=]MODULE:FACTORY`` or ``[NAME=]path/to/file.py:FACTORY``."""
-    name, _, target = spec.rpartition("=")
+    target = spec.rpartition("=")[2]
     module_name, _, factory_name = target.rpartition(":")
     if not module_name or not factory_name:
         raise SystemExit(f"--candidate {spec!r}: expected [NAME=]MODULE:FACTORY")
@@ -321,7 +328,7 @@ def load_candidate(spec):
         source = inspect.getsource(factory)
     except (OSError, TypeError):
         source = repr(factory)
-    return Model(name or factory_name, factory, source=source)
+    return Model(candidate_name(spec), factory, source=source)
 
 
 def parameters(estimator):
@@ -771,8 +778,8 @@ def parse_args(argv):
     parser.add_argument(
         "--models",
         nargs="+",
-        default=DEFAULT_MODELS,
-        help=f"built-in models ({', '.join(BUILTIN_MODELS)}); default all",
+        help=f"built-in models ({', '.join(BUILTIN_MODELS)}); default all of them,"
+        " or none when --candidate is given",
     )
     parser.add_argument(
         "--candidate",
@@ -810,7 +817,7 @@ def parse_args(argv):
         help="--report's figure (empty string: none)",
     )
     args = parser.parse_args(argv)
-    unknown = set(args.models) - set(BUILTIN_MODELS)
+    unknown = set(args.models or ()) - set(BUILTIN_MODELS)
     if unknown:
         parser.error(f"unknown models {sorted(unknown)}; known: {list(BUILTIN_MODELS)}")
     args.folds = list(range(args.n_splits)) if args.folds is None else args.folds
@@ -823,11 +830,12 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
-    candidates = [load_candidate(spec) for spec in args.candidate]
-    models = [BUILTIN_MODELS[name] for name in args.models] + candidates
     if args.report:
-        return report(args, [m.name for m in models])
-    run(args, models)
+        names = args.models or DEFAULT_MODELS
+        return report(args, names + [candidate_name(spec) for spec in args.candidate])
+    candidates = [load_candidate(spec) for spec in args.candidate]
+    names = args.models or ([] if candidates else DEFAULT_MODELS)
+    run(args, [BUILTIN_MODELS[name] for name in names] + candidates)
     return None
 
 
