@@ -332,15 +332,16 @@ def load_candidate(spec):
 
 
 def parameters(estimator):
-    """Every parameter, nested ones included, as text: stored with each result,
-    so that a changed default or recipe reruns it."""
+    """Every parameter, nested ones included, as text: stored once per distinct
+    set, its digest with each result, so that a changed default or recipe reruns
+    it."""
     described = {}
     for key, value in sorted(estimator.get_params(deep=True).items()):
         text = repr(value)
         if hasattr(value, "get_params") or " at 0x" in text:
             text = type(value).__qualname__  # its own parameters are listed too
         described[key] = text
-    return described
+    return fingerprint(json.dumps(described).encode()), described
 
 
 # ------------------------------------------------------------------------ metrics
@@ -426,15 +427,17 @@ def result_key(dataset, max_rows, n_splits, fold, model):
 def read_results(path):
     if path.exists():
         return json.loads(path.read_text())
-    return {"runs": {}, "results": {}}
+    return {"runs": {}, "results": {}, "parameters": {}}
 
 
-def write_result(path, run_id, run, key, entry):
+def write_result(path, run_id, run, key, entry, described):
     """Merge one result into the file as it is on disk now (another run may
     have added to it meanwhile), atomically."""
     stored = read_results(path)
     stored["runs"][run_id] = run
     stored["results"][key] = entry
+    if described is not None:
+        stored.setdefault("parameters", {})[entry["parameters"]] = described
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".json.partial")
     partial.write_text(json.dumps(stored, indent=1, sort_keys=True) + "\n")
@@ -445,14 +448,16 @@ def write_result(path, run_id, run, key, entry):
 
 
 def run_one(model, dataset, X, y, train, test):
-    """Fit and score one model on one fold: the cache entry, or an error."""
+    """Fit and score one model on one fold: the cache entry (or an error) and
+    the estimator's parameters."""
     entry = {"model": model.name, "dataset": dataset.name, "task": dataset.task}
+    described = None
     n_classes = 0 if dataset.task == "regression" else int(y.max()) + 1
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             estimator = model.factory(dataset.task)
-            entry["parameters"] = parameters(estimator)
+            entry["parameters"], described = parameters(estimator)
             start = time.perf_counter()
             estimator.fit(X.iloc[train], y[train])
             entry["fit_time"] = time.perf_counter() - start
@@ -465,7 +470,7 @@ def run_one(model, dataset, X, y, train, test):
     entry["warnings"] = sorted(
         {f"{w.category.__name__}: {str(w.message)[:120]}" for w in caught}
     )[:5]
-    return entry
+    return entry, described
 
 
 def run(args, models):
@@ -506,7 +511,7 @@ def run(args, models):
                         and is_current(cached, model, test_key)
                     ):
                         continue
-                    entry = run_one(model, dataset, X, y, train, test)
+                    entry, described = run_one(model, dataset, X, y, train, test)
                     entry.update(
                         fold=fold,
                         n_splits=args.n_splits,
@@ -518,7 +523,7 @@ def run(args, models):
                         if model.source
                         else "",
                     )
-                    write_result(args.results, run_id, info, key, entry)
+                    write_result(args.results, run_id, info, key, entry, described)
                     stored[key] = entry
                     print(describe(entry), flush=True)
 
@@ -529,7 +534,7 @@ def is_current(entry, model, test_key):
     if model.source and entry.get("source") != fingerprint(model.source.encode()):
         return False
     with contextlib.suppress(Exception):
-        return entry.get("parameters") == parameters(model.factory(entry["task"]))
+        return entry.get("parameters") == parameters(model.factory(entry["task"]))[0]
     return False
 
 
