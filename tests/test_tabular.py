@@ -94,7 +94,9 @@ def test_the_network_sees_the_hand_built_preprocessing():
     numeric, categorical = X[["income", "age"]], X[["plan", "city", "member"]]
     scaled = RobustSoftClipScaler().fit_transform(numeric)
     scaled[np.isnan(numeric.to_numpy())] = 0.0
-    piecewise = PiecewiseLinearEncoder(16, add_indicator=True).fit_transform(numeric)
+    piecewise = PiecewiseLinearEncoder(
+        16, extrapolate=False, add_indicator=True
+    ).fit_transform(numeric)
     one_hot = OneHotEncoder(
         handle_unknown="infrequent_if_exist", max_categories=32, sparse_output=False
     ).fit_transform(categorical)

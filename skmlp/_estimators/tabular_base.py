@@ -98,13 +98,21 @@ def categorical_columns(X, categorical_features):
     return np.isin(names, chosen.astype(str))
 
 
-def _numeric_encoder(n_bins, random_state):
+def _numeric_encoder(n_bins):
     """Robust soft-clipped values (NaN -> 0) beside their piecewise-linear
-    encoding (with a missing-value indicator)."""
+    encoding, clipped to the training range (with a missing-value
+    indicator)."""
     return FeatureUnion(
         [
             ("scaled", RobustSoftClipScaler(fill_value=0.0)),
-            ("piecewise", PiecewiseLinearEncoder(n_bins, add_indicator=True)),
+            # Clipped to the training range: a value far beyond it (a typo,
+            # an outlier) would otherwise drive its last bin, and the
+            # network, far outside anything seen in training; the
+            # soft-clipped column still says how far out it is.
+            (
+                "piecewise",
+                PiecewiseLinearEncoder(n_bins, extrapolate=False, add_indicator=True),
+            ),
         ]
     )
 
@@ -197,7 +205,7 @@ class TabularMLP(BaseEstimator):
         numeric = columns[~self.categorical_features_]
         if numeric.size:
             transformers.append(
-                ("numeric", _numeric_encoder(self.n_bins, self.random_state), numeric)
+                ("numeric", _numeric_encoder(self.n_bins), numeric)
             )
         categorical = columns[self.categorical_features_]
         if categorical.size:
