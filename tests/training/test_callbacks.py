@@ -400,7 +400,7 @@ def test_without_the_callback_api_everything_else_works():
     script = textwrap.dedent(
         """
         import sys
-        import sklearn.model_selection, sklearn.pipeline
+        import sklearn.compose, sklearn.model_selection, sklearn.pipeline
         from sklearn.datasets import load_iris
         sys.modules["sklearn.callback"] = None
         from skmlp import MLPClassifierScratch, MLPRegressorScratch
