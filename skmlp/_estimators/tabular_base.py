@@ -1,21 +1,23 @@
 """What the tabular estimators share (:mod:`.tabular`): the columns they
 find, the preprocessing they fit, the recipe they train with.
 
-Each estimator is a preprocessing step fitted on the training rows and an
+Each estimator is a preprocessing step fitted on the training rows and
 :class:`~skmlp.MLPClassifierScratch` / :class:`~skmlp.MLPRegressorScratch`
-trained on its output:
+networks trained on its output:
 
 - numeric columns: :class:`~skmlp.preprocessing.RobustSoftClipScaler` (a
   missing value becomes 0, the column's median) beside a
-  :class:`~skmlp.preprocessing.PiecewiseLinearEncoder` of the same column
-  (with a missing-value indicator for columns that had NaN);
+  :class:`~skmlp.preprocessing.PiecewiseLinearEncoder` of the same column,
+  clipped to the training range (with a missing-value indicator for columns
+  that had NaN);
 - categorical columns: one-hot, the rarest levels of a column with more than
   ``max_categories`` pooled into one, a missing value its own level, a level
   unseen in training all zeros;
 - a regression target: standardised, the predictions mapped back.
 
-The network trains with early stopping on the held-out loss and keeps the
-weights of the best epoch. Everything is in the fitted attributes
+``n_members`` networks train, each from its own seed, with early stopping
+on its own held-out rows, keeping the weights of its best epoch; the
+prediction is their average. Everything is in the fitted attributes
 ``preprocessor_`` and ``members_``, ordinary scikit-learn and skmlp
 estimators.
 """
