@@ -77,6 +77,16 @@ def test_scaler_falls_back_to_half_the_range_then_zero():
     assert_array_equal(out[:, 1], [0.0, 0.0])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_scaler_takes_values_too_large_to_square_to_the_clip(dtype):
+    # The square of x / clip overflows: the limit, +-clip, not 0 or NaN.
+    huge = np.finfo(dtype).max
+    X = np.array([[0.0], [1.0], [2.0], [3.0], [huge], [-huge], [huge / 1e10]], dtype)
+    out = RobustSoftClipScaler(clip=3.0).fit(X[:4]).transform(X)
+    assert out.dtype == dtype
+    assert_array_equal(out[4:].ravel(), [3.0, -3.0, 3.0])
+
+
 @pytest.mark.parametrize("fill_value", [0.0, -5.0])
 def test_scaler_fill_value_replaces_only_the_missing_entries(fill_value):
     X = np.array([[1.0, np.nan], [2.0, 4.0], [np.nan, 8.0], [4.0, 1.0]])

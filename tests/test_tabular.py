@@ -365,3 +365,48 @@ def test_a_preprocessor_of_another_width_never_loads():
         _damaged(model, preprocessor_=other.preprocessor_)
     # Intact, it loads as it was saved.
     np.testing.assert_array_equal(_damaged(model).predict_proba(X), model.predict_proba(X))
+
+
+def test_nullable_string_columns_with_pd_na():
+    X, y = _table(n=80)
+    nullable = X.convert_dtypes()
+    assert nullable["city"].isna().any()
+    model = TabularMLPClassifier(**QUICK).fit(nullable, y)
+    # pd.NA reads as the same missing category as None in an object column.
+    plain = TabularMLPClassifier(**QUICK).fit(X, y)
+    np.testing.assert_array_equal(model.predict_proba(nullable), plain.predict_proba(X))
+    assert nullable["city"].dtype == X.convert_dtypes()["city"].dtype
+
+
+def test_dates_are_refused_with_what_to_do():
+    X, y = _table(n=40)
+    X["joined"] = pd.date_range("2020-01-01", periods=len(X))
+    with pytest.raises(ValueError, match=r"\['joined'\] hold dates .* turn them into numbers"):
+        TabularMLPClassifier(**QUICK).fit(X, y)
+
+
+def test_zero_weights_advice_names_what_these_estimators_have():
+    X, y = _table(n=40)
+    weights = np.zeros(len(X))
+    weights[:3] = 1.0
+    with pytest.raises(ValueError, match="weigh fewer rows 0") as error:
+        TabularMLPClassifier(**QUICK).fit(X, y, sample_weight=weights)
+    assert "early_stopping" not in str(error.value)
+
+
+def test_an_array_of_strings_says_how_to_name_categorical_columns():
+    X = np.array([["a", "1.0"], ["b", "2.0"]] * 10)
+    with pytest.raises(ValueError, match="name the categorical ones with categorical_features"):
+        TabularMLPClassifier(**QUICK).fit(X, [0, 1] * 10)
+    model = TabularMLPClassifier(**QUICK, categorical_features=[0]).fit(X, [0, 1] * 10)
+    assert model.categorical_features_.tolist() == [True, False]
+
+
+@pytest.mark.parametrize("missing", ["preprocessor_", "classes_"])
+def test_a_saved_classifier_missing_a_part_never_loads(missing):
+    X, y = _table(n=80)
+    state = dict(TabularMLPClassifier(**QUICK).fit(X, y).__getstate__())
+    del state[missing]
+    loaded = TabularMLPClassifier.__new__(TabularMLPClassifier)
+    with pytest.raises(ValueError, match="damaged"):
+        loaded.__setstate__(state)

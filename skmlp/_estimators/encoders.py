@@ -187,10 +187,17 @@ class RobustSoftClipScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
             1.0, self.scale_, out=np.zeros_like(self.scale_), where=positive
         )
         # validate_data may return the caller's array: compute into a new one.
-        scaled = (X - self.center_.astype(X.dtype)) * factor.astype(X.dtype)
-        clipped = scaled / np.sqrt(1 + np.square(scaled / X.dtype.type(self.clip)))
+        clip = X.dtype.type(self.clip)
+        with np.errstate(over="ignore"):
+            scaled = (X - self.center_.astype(X.dtype)) * factor.astype(X.dtype)
+            squared = np.square(scaled / clip)
+            clipped = scaled / np.sqrt(1 + squared)
+        # Where the square overflows (|x| beyond ~1e19 in float32), the
+        # formula gives 0 or NaN; its limit there is +-clip.
+        overflowed = np.isinf(squared)
+        clipped[overflowed] = np.copysign(clip, scaled[overflowed])
         if self.fill_value is not None:
-            clipped[np.isnan(clipped)] = self.fill_value
+            clipped[np.isnan(X)] = self.fill_value
         return clipped
 
 

@@ -346,7 +346,13 @@ def check_saved_tabular(model, network_class):
             f"The saved categorical_features_ is not one bool per column of "
             f"n_features_in_: {_DAMAGED}"
         )
-    n_encoded = len(model.preprocessor_.get_feature_names_out())
+    preprocessor = getattr(model, "preprocessor_", None)
+    try:
+        n_encoded = len(preprocessor.get_feature_names_out())
+    except (AttributeError, ValueError) as error:
+        raise ValueError(
+            f"The saved preprocessor_ is not a fitted ColumnTransformer: {_DAMAGED}"
+        ) from error
     for member in members:
         if member.n_features_in_ != n_encoded:
             raise ValueError(
@@ -354,8 +360,9 @@ def check_saved_tabular(model, network_class):
                 f"takes {member.n_features_in_}: {_DAMAGED}"
             )
     if is_classifier(model):
+        classes = getattr(model, "classes_", None)
         for member in members:
-            if not np.array_equal(model.classes_, member.classes_):
+            if classes is None or not np.array_equal(classes, member.classes_):
                 raise ValueError(f"The saved classes_ are not the members': {_DAMAGED}")
         return
     n_outputs = {member.n_outputs_ for member in members}

@@ -79,6 +79,11 @@ class TabularMLPClassifier(ClassifierMixin, TabularMLP):
 
     _network_class = MLPClassifierScratch
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
     _parameter_constraints: ClassVar[dict] = {
         **TabularMLP._parameter_constraints,
         "label_smoothing": [Interval(Real, 0, 1, closed="left")],
@@ -241,6 +246,36 @@ class TabularMLPClassifier(ClassifierMixin, TabularMLP):
         """
         return np.log(self.predict_proba(X))
 
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy of :meth:`predict` on ``X`` against ``y``.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Rows with the training table's columns.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            True labels; subset accuracy for multilabel targets.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            The mean accuracy.
+
+        Examples
+        --------
+        >>> from skmlp import TabularMLPClassifier
+        >>> X = [[0.0, 1.0], [1.0, 0.0], [2.0, 1.0], [3.0, 0.0]] * 10
+        >>> y = [0, 0, 1, 1] * 10
+        >>> clf = TabularMLPClassifier((8,), max_iter=5, random_state=0).fit(X, y)
+        >>> 0.0 <= clf.score(X, y) <= 1.0
+        True
+        """
+        return super().score(X, y, sample_weight)
+
 
 class TabularMLPRegressor(RegressorMixin, TabularMLP):
     __doc__ = (
@@ -399,3 +434,33 @@ class TabularMLPRegressor(RegressorMixin, TabularMLP):
         standardised = self._mean_output(X, "predict")
         shape = standardised.shape[1:]
         return standardised * self.target_scale_.reshape(shape) + self.target_mean_.reshape(shape)
+
+    def score(self, X, y, sample_weight=None):
+        """Coefficient of determination R^2 of :meth:`predict` on ``X``.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Rows with the training table's columns.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True targets.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            R^2 (averaged uniformly over several outputs).
+
+        Examples
+        --------
+        >>> from skmlp import TabularMLPRegressor
+        >>> X = [[0.0, 1.0], [1.0, 0.0], [2.0, 1.0], [3.0, 0.0]] * 10
+        >>> y = [10.0, 20.0, 30.0, 40.0] * 10
+        >>> reg = TabularMLPRegressor((8,), max_iter=5, random_state=0).fit(X, y)
+        >>> bool(reg.score(X, y) <= 1.0)
+        True
+        """
+        return super().score(X, y, sample_weight)

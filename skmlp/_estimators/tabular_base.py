@@ -65,9 +65,17 @@ def categorical_columns(X, categorical_features):
         dtypes = getattr(X, "dtypes", None)
         if dtypes is None:
             return np.zeros(n_features, dtype=bool)
+        kinds = [getattr(dtype, "kind", "O") for dtype in dtypes]
+        dates = [str(name) for name, kind in zip(X.columns, kinds) if kind in "Mm"]
+        if dates:
+            raise ValueError(
+                f"Columns {dates} hold dates or durations, which are neither "
+                "numbers nor categories: turn them into numbers (days since a "
+                "date, say, or the year and month as columns) before fitting."
+            )
         # kind: 'iufc' numbers; 'b' bool, 'O' object and category, 'T'/'U'
         # strings -- all categorical.
-        return np.array([getattr(dtype, "kind", "O") not in "iufc" for dtype in dtypes])
+        return np.array([kind not in "iufc" for kind in kinds])
     chosen = np.asarray(categorical_features)
     if chosen.size == 0:
         return np.zeros(n_features, dtype=bool)
@@ -98,6 +106,28 @@ def categorical_columns(X, categorical_features):
     if missing:
         raise ValueError(f"categorical_features names columns X does not have: {missing}.")
     return np.isin(names, chosen.astype(str))
+
+
+def _missing_as_nan(X, categorical):
+    """The DataFrame ``X`` with every missing value of its categorical
+    string and object columns as NaN: pandas' nullable strings hold
+    ``pd.NA``, which scikit-learn's one-hot encoder takes for a category of
+    another type. The caller's frame is left as it is."""
+    changed = {}
+    for j in np.flatnonzero(categorical):
+        column = X.iloc[:, j]
+        if getattr(column.dtype, "kind", "O") == "O" and not hasattr(column, "cat"):
+            missing = column.isna().to_numpy()
+            if missing.any():
+                values = column.to_numpy(dtype=object, copy=True)
+                values[missing] = np.nan
+                changed[j] = values
+    if not changed:
+        return X
+    X = X.copy(deep=False)
+    for j, values in changed.items():
+        X.isetitem(j, values)
+    return X
 
 
 def _numeric_encoder(n_bins):
@@ -162,6 +192,8 @@ class TabularMLP(BaseEstimator):
         tags.input_tags.string = True
         tags.input_tags.categorical = True
         tags.non_deterministic = self.random_state is None
+        # Several targets (multi-output regression, multilabel) go through.
+        tags.target_tags.multi_output = True
         return tags
 
     def _mlp_params(self):
@@ -196,8 +228,18 @@ class TabularMLP(BaseEstimator):
         validate_data(self, X, reset=reset, skip_check_array=True)
         if reset:
             self.categorical_features_ = categorical_columns(X, self.categorical_features)
-        if not hasattr(X, "iloc") and not self.categorical_features_.any():
-            X = check_array(X, dtype="numeric", ensure_all_finite="allow-nan")
+        if hasattr(X, "iloc"):
+            return _missing_as_nan(X, self.categorical_features_)
+        if not self.categorical_features_.any():
+            try:
+                X = check_array(X, dtype="numeric", ensure_all_finite="allow-nan")
+            except ValueError as error:
+                raise ValueError(
+                    f"{str(error).rstrip('.')}. An array's columns are all taken as numbers: name "
+                    "the categorical ones with categorical_features (their "
+                    "indices or a boolean mask), or pass a DataFrame whose "
+                    "categorical columns have a category, string or object dtype."
+                ) from error
         return X
 
     def _fit_preprocessor(self, X, y):
@@ -251,7 +293,15 @@ class TabularMLP(BaseEstimator):
                 # The cosine schedule ends at max_iter: training that reaches
                 # it has run its course, not failed to converge.
                 warnings.simplefilter("ignore", ConvergenceWarning)
-                self.members_.append(network.fit(X, y, sample_weight=sample_weight))
+                try:
+                    self.members_.append(network.fit(X, y, sample_weight=sample_weight))
+                except ValueError as error:
+                    # The network's advice names early_stopping, which the
+                    # tabular estimators always use.
+                    message = str(error).replace(
+                        ", or set early_stopping=False", ", or weigh fewer rows 0"
+                    )
+                    raise ValueError(message) from error
         self.best_epochs_ = np.array([_best_epoch(m) for m in self.members_])
         self.n_iter_ = max(member.n_iter_ for member in self.members_)
         return self
@@ -346,7 +396,7 @@ SHARED_ATTRIBUTES = """
         The ``n_members`` fitted networks, each with the weights of its best
         epoch; each has its own ``loss_curve_`` and ``validation_scores_``.
 
-    categorical_features_ : ndarray of shape (n_features_in_,), dtype bool
+    categorical_features_ : ndarray of shape (`n_features_in_`,), dtype bool
         Which columns were taken as categorical.
 
     best_epochs_ : ndarray of shape (n_members,), dtype int
@@ -358,7 +408,7 @@ SHARED_ATTRIBUTES = """
     n_features_in_ : int
         Number of columns seen during :meth:`fit`.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the columns seen during :meth:`fit`, when ``X`` has string
         column names.
 """
