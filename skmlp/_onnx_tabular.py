@@ -335,11 +335,12 @@ def tabular_inputs(session, X):
     --------
     See :func:`tabular_initial_types`; a missing category is fed as text:
 
+    >>> import numpy as np
     >>> import pandas as pd
     >>> class Session:  # stands for an onnxruntime session's inputs
     ...     def get_inputs(self):
     ...         return [type("Input", (), {"name": "plan", "type": "tensor(string)"})]
-    >>> tabular_inputs(Session(), pd.DataFrame({"plan": ["a", None]}))["plan"]
+    >>> tabular_inputs(Session(), pd.DataFrame({"plan": ["a", np.nan]}))["plan"]
     array([['a'],
            ['nan']], dtype=object)
     """

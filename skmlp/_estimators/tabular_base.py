@@ -109,19 +109,23 @@ def categorical_columns(X, categorical_features):
 
 
 def _missing_as_nan(X, categorical):
-    """The DataFrame ``X`` with every missing value of its categorical
-    string and object columns as NaN: pandas' nullable strings hold
-    ``pd.NA``, which scikit-learn's one-hot encoder takes for a category of
-    another type. The caller's frame is left as it is."""
+    """The DataFrame ``X`` with the ``pd.NA`` of its categorical string and
+    object columns (pandas' nullable strings hold it) as NaN, which
+    scikit-learn's one-hot encoder takes for a missing value; it takes
+    ``pd.NA`` for a category of another type. None and NaN stay as they are.
+    The caller's frame is left as it is."""
     changed = {}
     for j in np.flatnonzero(categorical):
         column = X.iloc[:, j]
-        if getattr(column.dtype, "kind", "O") == "O" and not hasattr(column, "cat"):
-            missing = column.isna().to_numpy()
-            if missing.any():
-                values = column.to_numpy(dtype=object, copy=True)
-                values[missing] = np.nan
-                changed[j] = values
+        if getattr(column.dtype, "kind", "O") != "O" or hasattr(column, "cat"):
+            continue
+        values = column.to_numpy(dtype=object, copy=True)
+        # Only the missing entries are looked at, one by one.
+        na = [i for i in np.flatnonzero(column.isna().to_numpy())
+              if type(values[i]).__name__ == "NAType"]
+        if na:
+            values[na] = np.nan
+            changed[j] = values
     if not changed:
         return X
     X = X.copy(deep=False)
