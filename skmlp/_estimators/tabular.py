@@ -35,7 +35,7 @@ class TabularMLPClassifier(ClassifierMixin, TabularMLP):
     missing values, and fits everything on the training rows only: numeric
     columns robustly scaled and soft-clipped beside their piecewise-linear
     encoding, categorical columns one-hot encoded, then three MLPs (three
-    hidden layers of 256 SiLU units, dropout, Adam on a cosine schedule),
+    hidden layers of 128 SiLU units, dropout, Adam on a cosine schedule),
     each from its own seed and with early stopping on its own held-out
     log-loss, keeping the weights of its best epoch; their probabilities
     are averaged. The defaults were chosen once, on the benchmark of
@@ -91,7 +91,7 @@ class TabularMLPClassifier(ClassifierMixin, TabularMLP):
 
     def __init__(
         self,
-        hidden_layer_sizes=(256, 256, 256),
+        hidden_layer_sizes=(128, 128, 128),
         activation="silu",
         *,
         dropout=0.1,
@@ -285,7 +285,7 @@ class TabularMLPRegressor(RegressorMixin, TabularMLP):
     missing values, and fits everything on the training rows only: numeric
     columns robustly scaled and soft-clipped beside their piecewise-linear
     encoding, categorical columns one-hot encoded, the target standardised,
-    then three MLPs (three hidden layers of 256 SiLU units, dropout, Adam on
+    then three MLPs (three hidden layers of 128 SiLU units, dropout, Adam on
     a cosine schedule), each from its own seed and with early stopping on
     its own held-out squared error, keeping the weights of its best epoch;
     their predictions are averaged. The defaults were chosen once, on the
@@ -327,7 +327,7 @@ class TabularMLPRegressor(RegressorMixin, TabularMLP):
 
     def __init__(
         self,
-        hidden_layer_sizes=(256, 256, 256),
+        hidden_layer_sizes=(128, 128, 128),
         activation="silu",
         *,
         dropout=0.1,

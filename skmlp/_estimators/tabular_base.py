@@ -332,7 +332,7 @@ def _best_epoch(network):
 
 
 SHARED_PARAMETERS = """
-    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(256, 256, 256)
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(128, 128, 128)
         The width of each hidden layer.
 
     activation : {'relu', 'logistic', 'tanh', 'leaky_relu', 'elu', 'gelu', \
