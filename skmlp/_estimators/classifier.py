@@ -294,33 +294,11 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
                 "cannot weigh each label's classes. Pass sample_weight instead, "
                 "or set class_weight=None."
             )
-        if isinstance(self.class_weight, dict):
-            known = set(self.classes_.tolist())
-            unknown = [label for label in self.class_weight if label not in known]
-            if unknown:
-                raise ValueError(
-                    f"class_weight has labels {unknown} that are not classes of "
-                    f"the model (classes_ = {self.classes_}). Its keys must be "
-                    "class labels as they appear in y."
-                )
         y = column_or_1d(y)
         classes = np.searchsorted(self.classes_, y)
-        if self.class_weight == "balanced":
-            # compute_class_weight's 'balanced', with samples counted by
-            # their weight (which its sample_weight does only from
-            # scikit-learn 1.7 on).
-            counts = np.bincount(
-                classes, weights=sample_weight, minlength=len(self.classes_)
-            )
-            with np.errstate(divide="ignore"):
-                class_weight = counts.sum() / (len(self.classes_) * counts)
-            # A class whose samples all weigh 0 gets infinity: they stay out
-            # of training (not inf * 0 = NaN).
-            class_weight[np.isinf(class_weight)] = 0
-        else:
-            class_weight = compute_class_weight(
-                self.class_weight, classes=self.classes_, y=y
-            )
+        class_weight = _class_weights(
+            self.class_weight, self.classes_, y, classes, sample_weight
+        )
         weights = class_weight[classes].astype(dtype)
         return weights if sample_weight is None else weights * sample_weight
 
@@ -472,3 +450,30 @@ class MLPClassifierScratch(ClassifierMixin, BaseMLPScratch):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
+
+
+def _class_weights(class_weight, classes, y, indices, sample_weight):
+    """The weight of each class in ``classes`` (sorted), for the labels
+    ``y`` (``indices`` their positions in ``classes``): a dict of class label -> weight, classes left out weighing 1, or
+    'balanced': ``n_samples / (n_classes * count)``, with samples counted by
+    their ``sample_weight``."""
+    if isinstance(class_weight, dict):
+        known = set(classes.tolist())
+        unknown = [label for label in class_weight if label not in known]
+        if unknown:
+            raise ValueError(
+                f"class_weight has labels {unknown} that are not classes of "
+                f"the model (classes_ = {classes}). Its keys must be "
+                "class labels as they appear in y."
+            )
+    if class_weight != "balanced":
+        return compute_class_weight(class_weight, classes=classes, y=y)
+    # compute_class_weight's 'balanced', with samples counted by their
+    # weight (which its sample_weight does only from scikit-learn 1.7 on).
+    counts = np.bincount(indices, weights=sample_weight, minlength=len(classes))
+    with np.errstate(divide="ignore"):
+        weights = counts.sum() / (len(classes) * counts)
+    # A class whose samples all weigh 0 gets infinity: they stay out of
+    # training (not inf * 0 = NaN).
+    weights[np.isinf(weights)] = 0
+    return weights
